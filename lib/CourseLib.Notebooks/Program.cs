@@ -1,0 +1,1 @@
+return CourseLib.Torch.NativeShim.RestartIfNeeded(args) ?? 0;
