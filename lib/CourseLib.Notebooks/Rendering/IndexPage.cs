@@ -10,10 +10,17 @@ internal static class IndexPage
     {
         var html = new StringBuilder();
         PageLayout.Begin(html, $"{PageLayout.CourseName} — lessons", withPlotly: false);
-        html.Append("<main class=\"index\">\n<h1>Lessons</h1>\n");
+        html.Append("""
+            <main class="index">
+            <h1>Lessons</h1>
+            <p class="index-lede">A hands-on C# course on the half of a transformer that is not attention: feed-forward layers,
+            LayerNorm and RMSNorm, residual connections and where the norm goes, built as fast, verified kernels and checked
+            against libtorch. These pages are the notebooks as they last ran, outputs included.</p>
+
+            """);
         int passed = lessons.Count(l => l.Result.Succeeded);
         html.Append(CultureInfo.InvariantCulture,
-            $"<p class=\"index-summary\">{lessons.Count} notebooks · {passed} passed · {lessons.Count - passed} failed · {PageLayout.Seconds(lessons.Sum(l => l.Result.Seconds))} in all</p>\n");
+            $"<p class=\"index-summary\">{lessons.Count} {(lessons.Count == 1 ? "notebook" : "notebooks")} · {passed} passed · {lessons.Count - passed} failed · {PageLayout.Seconds(lessons.Sum(l => l.Result.Seconds))} in all</p>\n");
         html.Append("<table class=\"lessons\">\n<thead><tr><th>Lesson</th><th>Notebook</th><th>Status</th><th class=\"num\">Cells</th><th class=\"num\">Time</th></tr></thead>\n<tbody>\n");
         foreach (var lesson in lessons)
         {
