@@ -30,6 +30,13 @@ public static class Formatters
         }
     }
 
+    /// <summary>
+    /// The HTML the chart formatter writes for <paramref name="chart"/>: a div with a unique id and a script that
+    /// draws into it with the page's <c>Plotly</c>, or loads plotly.js from the CDN first when the page has none.
+    /// </summary>
+    /// <param name="chart">Any Plotly.NET chart.</param>
+    public static string ToHtml(GenericChart chart) => ChartHtml.ToHtml(chart);
+
     private static void RegisterHtml<T>(Func<T, string> toHtml)
     {
         bool present = Formatter.RegisteredFormatters(false)

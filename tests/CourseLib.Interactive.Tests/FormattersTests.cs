@@ -56,6 +56,17 @@ public class FormattersTests
     }
 
     [Fact]
+    public void ToHtml_Chart_IsWhatTheRegisteredFormatterWritesApartFromTheId()
+    {
+        Formatters.Register();
+        var chart = CSharpChart.Line<int, int, string>(new[] { 1, 2 }, new[] { 3, 4 });
+
+        static string WithoutIds(string html) => System.Text.RegularExpressions.Regex.Replace(html, "courselib-chart-[0-9a-f]{32}", "ID");
+
+        Assert.Equal(WithoutIds(Formatters.ToHtml(chart)), WithoutIds(chart.ToDisplayString(HtmlFormatter.MimeType)));
+    }
+
+    [Fact]
     public void ToDisplayString_FloatMatrixAfterRegister_ShowsShapeAndRows()
     {
         Formatters.Register();

@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using CourseLib.Interactive;
 using CourseLib.Notebooks.Model;
 using CourseLib.Notebooks.Rendering;
-using Microsoft.DotNet.Interactive.Formatting;
 using Xunit.Abstractions;
 using static CourseLib.Notebooks.Tests.Rendering.SampleResults;
 
@@ -31,11 +30,12 @@ public sealed class ChromiumRenderTests(ITestOutputHelper output)
             Skip.If(true, message);
         }
 
-        Formatters.Register();
         var chart = Plots.Lines(new[] { 0, 1, 2, 3 },
             new[] { ("Pre-LN", (IEnumerable<double>)new[] { 2.0, 1.2, 0.8, 0.6 }), ("Post-LN", new[] { 2.0, 1.6, 1.3, 1.1 }) },
             title: "Training loss", xTitle: "step", yTitle: "loss");
-        string chartHtml = chart.ToDisplayString(HtmlFormatter.MimeType);
+        // The formatter's HTML, taken directly: formatter registrations are process-wide, and other tests in this
+        // assembly may reset them while this one runs.
+        string chartHtml = Formatters.ToHtml(chart);
         var lesson = Notebook("05-check.dib",
             [
                 Markdown(1, "# Rendering check\n\nLayerNorm normalises each row: $\\mu = \\frac{1}{C}\\sum_i x_i$ and\n\n$$\ny_i = \\gamma \\frac{x_i - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}} + \\beta\n$$"),
