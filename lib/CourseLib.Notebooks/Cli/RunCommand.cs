@@ -96,15 +96,18 @@ public static class RunCommand
         }
 
         var clock = Stopwatch.StartNew();
+        bool lineOpen = false;
         NotebookResult result = client.Run(document, resultPath, ev =>
         {
             if (ev.Type == "started")
             {
+                lineOpen = true;
                 NotebookCell cell = document.Cells[ev.Cell - 1];
                 console.Write($"    cell {ev.Cell}/{ev.Total} ({cell.Kernel}, line {cell.FirstLine}) ... ");
             }
             else if (ev.Result is { } r)
             {
+                lineOpen = false;
                 string status = r.Status == CellStatus.Succeeded ? "ok" : r.Status.ToString().ToUpperInvariant();
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{status} {r.Seconds:0.00} s  (elapsed {clock.Elapsed.TotalSeconds:0.0} s)"));
             }
@@ -112,7 +115,7 @@ public static class RunCommand
 
         if (result.Cells.FirstOrDefault(c => c.Status == CellStatus.Failed) is { Error: { } error })
         {
-            if (error.Kind == "timeout" || error.Kind == "exception" && error.LineInCell is null)
+            if (lineOpen)
             {
                 // The worker died or was killed mid-cell, so no "finished" line was printed for it.
                 console.WriteLine("FAILED");

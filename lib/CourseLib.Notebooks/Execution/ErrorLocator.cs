@@ -13,8 +13,15 @@ namespace CourseLib.Notebooks.Execution;
 /// </summary>
 public static class ErrorLocator
 {
-    /// <summary>The file path given to the submission of cell <paramref name="cellNumber"/>.</summary>
-    public static string SubmissionPath(int cellNumber) => $"cell{cellNumber.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>
+    /// The file path given to the submission of a notebook's cell: absolute, because Roslyn roots relative paths
+    /// at the script's base directory in debug information, and unique per cell.
+    /// </summary>
+    public static string SubmissionPath(string notebookPath, int cellNumber) =>
+        $"{Path.GetFullPath(notebookPath)}#cell{cellNumber.ToString(CultureInfo.InvariantCulture)}";
+
+    private static bool SamePath(string? a, string b) =>
+        a is not null && (a == b || Path.IsPathRooted(a) && Path.GetFullPath(a) == Path.GetFullPath(b));
 
     /// <summary>The first error's line in the cell and all errors as text (with lines of the cell).</summary>
     public static (int? LineInCell, string Message) Describe(IEnumerable<Diagnostic> diagnostics, string submissionPath)
@@ -26,7 +33,7 @@ public static class ErrorLocator
         foreach (Diagnostic d in errors)
         {
             FileLinePositionSpan span = d.Location.GetMappedLineSpan();
-            bool inCell = d.Location.IsInSource && span.Path == submissionPath;
+            bool inCell = d.Location.IsInSource && SamePath(span.Path, submissionPath);
             int line = span.StartLinePosition.Line + 1;
             int column = span.StartLinePosition.Character + 1;
             if (inCell)
@@ -56,7 +63,7 @@ public static class ErrorLocator
         for (Exception? e = exception; e is not null && line is null; e = e.InnerException)
         {
             line = new StackTrace(e, fNeedFileInfo: true).GetFrames()
-                .Where(f => f.GetFileName() == submissionPath && f.GetFileLineNumber() > 0)
+                .Where(f => SamePath(f.GetFileName(), submissionPath) && f.GetFileLineNumber() > 0)
                 .Select(f => (int?)f.GetFileLineNumber())
                 .FirstOrDefault();
         }

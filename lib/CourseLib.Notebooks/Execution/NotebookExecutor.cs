@@ -93,7 +93,7 @@ public sealed class NotebookExecutor
             }
             else
             {
-                RunCSharp(cell.Source, ErrorLocator.SubmissionPath(cell.Number), state, allowTime: true);
+                RunCSharp(cell.Source, ErrorLocator.SubmissionPath(state.Document.Path, cell.Number), state, allowTime: true);
             }
         }
         catch (CellFailure f)
@@ -245,7 +245,7 @@ public sealed class NotebookExecutor
 
                         try
                         {
-                            RunCSharp(cell.Source, $"{path}#cell{cell.Number}", state, allowTime: false);
+                            RunCSharp(cell.Source, ErrorLocator.SubmissionPath(path, cell.Number), state, allowTime: false);
                         }
                         catch (CellFailure f)
                         {
