@@ -13,6 +13,8 @@ namespace CourseLib.Notebooks.Cli;
 /// </summary>
 public sealed class WorkerClient
 {
+    private static readonly TimeSpan s_startupAllowance = TimeSpan.FromSeconds(60);
+
     private readonly TimeSpan _cellTimeout;
     private readonly string? _nugetCache;
 
@@ -67,7 +69,8 @@ public sealed class WorkerClient
 
         var finished = new Dictionary<int, CellResult>();
         int? running = null;
-        DateTime deadline = DateTime.UtcNow + _cellTimeout;
+        // Before the first cell the worker starts .NET and warms up the compiler: allow for a busy machine.
+        DateTime deadline = DateTime.UtcNow + _cellTimeout + s_startupAllowance;
         bool timedOut = false;
         while (!events.IsCompleted)
         {

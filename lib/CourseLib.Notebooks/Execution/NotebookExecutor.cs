@@ -49,6 +49,11 @@ public sealed class NotebookExecutor
         try
         {
             int total = document.Cells.Count;
+            if (document.Cells.Any(c => c.Kernel == KernelNames.CSharp))
+            {
+                state.Session.Start();
+            }
+
             bool stopped = false;
             foreach (NotebookCell cell in document.Cells)
             {
