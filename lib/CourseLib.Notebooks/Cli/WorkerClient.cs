@@ -69,6 +69,7 @@ public sealed class WorkerClient
 
         var finished = new Dictionary<int, CellResult>();
         int? running = null;
+        var runningClock = new Stopwatch();
         // Before the first cell the worker starts .NET and warms up the compiler: allow for a busy machine.
         DateTime deadline = DateTime.UtcNow + _cellTimeout + s_startupAllowance;
         bool timedOut = false;
@@ -88,6 +89,7 @@ public sealed class WorkerClient
                 if (ev.Type == "started")
                 {
                     running = ev.Cell;
+                    runningClock.Restart();
                     deadline = DateTime.UtcNow + _cellTimeout;
                 }
                 else if (ev.Result is not null)
@@ -109,7 +111,7 @@ public sealed class WorkerClient
         string reason = timedOut
             ? $"the cell ran longer than the {_cellTimeout.TotalSeconds:0.###} s cell timeout and was stopped."
             : $"the worker process exited with code {process.ExitCode}.\n{string.Join("\n", stderr)}".TrimEnd();
-        NotebookResult result = Synthesize(document, finished, running, timedOut ? "timeout" : "exception", reason, clock.Elapsed);
+        NotebookResult result = Synthesize(document, finished, running, runningClock.Elapsed, timedOut ? "timeout" : "exception", reason, clock.Elapsed);
         ResultJson.Write(result, resultPath);
         return result;
     }
@@ -151,7 +153,8 @@ public sealed class WorkerClient
         return psi;
     }
 
-    private static NotebookResult Synthesize(NotebookDocument document, Dictionary<int, CellResult> finished, int? running, string kind, string reason, TimeSpan elapsed)
+    private static NotebookResult Synthesize(
+        NotebookDocument document, Dictionary<int, CellResult> finished, int? running, TimeSpan runningFor, string kind, string reason, TimeSpan elapsed)
     {
         var cells = new List<CellResult>();
         bool failedOne = false;
@@ -165,7 +168,7 @@ public sealed class WorkerClient
             else if (!failedOne && (running == cell.Number || running is null))
             {
                 string message = $"{document.Path}: cell {cell.Number}: {reason}";
-                cells.Add(new CellResult(cell.Number, CellStatus.Failed, [], 0, new CellError(kind, message, null, cell.FirstLine)));
+                cells.Add(new CellResult(cell.Number, CellStatus.Failed, [], runningFor.TotalSeconds, new CellError(kind, message, null, cell.FirstLine)));
                 failedOne = true;
             }
             else

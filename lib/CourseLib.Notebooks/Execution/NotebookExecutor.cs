@@ -170,7 +170,8 @@ public sealed class NotebookExecutor
 
         if (directives.Time)
         {
-            // The kernel's #!time reports the submission's elapsed time this way.
+            // As the kernel's #!time (dotnet/interactive KernelExtensions.UseTime): a text/plain display published
+            // when the submission completes, "Wall time: {elapsed.TotalMilliseconds}ms".
             state.Outputs.Display(ValueFormatter.PlainText, $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms");
         }
     }

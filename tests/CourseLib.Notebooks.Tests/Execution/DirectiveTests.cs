@@ -54,19 +54,63 @@ public class DirectiveTests
     }
 
     [Fact]
-    public void Run_NuGetPackage_IsRestoredAndUsable()
+    public void Run_NuGetPackage_IsRestoredForRealAndUsable()
     {
         using var folder = new TempFolder();
+        // A fresh cache, so this is a real `dotnet restore` (the package itself comes from ~/.nuget/packages).
+        string cache = Path.Combine(folder.Path, "nuget-cache");
         NotebookResult result = Run.Notebook(folder, """
             #!csharp
             var before = 1;
             #r "nuget: CommandLineParser, 2.9.1"
             var parser = new CommandLine.Parser();
-            typeof(CommandLine.Parser).Assembly.GetName().Version.ToString()
-            """);
+            typeof(CommandLine.Parser).Assembly.Location
+            """, nugetCache: cache);
 
         Assert.True(result.Succeeded, Run.Describe(result));
-        Assert.Equal("2.9.1.0", Assert.Single(result.Cells[0].Outputs).Value);
+        string location = Assert.Single(result.Cells[0].Outputs).Value;
+        Assert.EndsWith(Path.Combine("commandlineparser", "2.9.1", "lib", "netstandard2.0", "CommandLine.dll"), location, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(cache, "project.assets.json", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Restore_SamePackageSetTwice_RestoresOnce()
+    {
+        using var folder = new TempFolder();
+        var restorer = new NuGetRestorer(folder.Path);
+        var packages = new Dictionary<string, string?> { ["CommandLineParser"] = "2.9.1" };
+
+        RestoredPackages first = restorer.Restore(packages);
+        string assets = Directory.GetFiles(folder.Path, "project.assets.json", SearchOption.AllDirectories).Single();
+        DateTime written = File.GetLastWriteTimeUtc(assets);
+        RestoredPackages second = restorer.Restore(packages);
+
+        Assert.Equal(written, File.GetLastWriteTimeUtc(assets));
+        Assert.Equal(first.RuntimeAssemblies, second.RuntimeAssemblies);
+        Assert.Single(first.RuntimeAssemblies, p => p.EndsWith("CommandLine.dll", StringComparison.Ordinal));
+        Assert.Single(first.CompileAssemblies, p => p.EndsWith("CommandLine.dll", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Restore_NativePackage_ListsNativeLibrariesForThisMachine()
+    {
+        using var folder = new TempFolder();
+        RestoredPackages restored = new NuGetRestorer(Run.NuGetCache).Restore(new Dictionary<string, string?> { ["TorchSharp-cpu"] = "0.107.0" });
+
+        Assert.Contains(restored.NativeLibraries, p => Path.GetFileName(p) == (OperatingSystem.IsWindows() ? "LibTorchSharp.dll" : OperatingSystem.IsMacOS() ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so"));
+        Assert.Contains(restored.RuntimeAssemblies, p => Path.GetFileName(p) == "TorchSharp.dll");
+        Assert.DoesNotContain(restored.NativeLibraries, p => p.Contains("win-x64", StringComparison.Ordinal) && !OperatingSystem.IsWindows());
+    }
+
+    [Fact]
+    public void Run_UnknownPackage_FailsAtTheDirectiveWithNuGetsMessage()
+    {
+        using var folder = new TempFolder();
+        NotebookResult result = Run.Notebook(folder, "#!csharp\nvar a = 1;\n#r \"nuget: CourseLib.NoSuchPackage.Anywhere, 1.0.0\"", nugetCache: Path.Combine(folder.Path, "cache"));
+
+        CellError error = result.Cells[0].Error!;
+        Assert.Equal(("directive", 2, 3), (error.Kind, error.LineInCell, error.LineInFile));
+        Assert.Contains("CourseLib.NoSuchPackage.Anywhere", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,10 +10,10 @@ internal static class Run
     /// <summary>A NuGet cache shared by the tests of one run (restores are slow; the cache is what makes them cheap).</summary>
     public static string NuGetCache { get; } = Path.Combine(Path.GetTempPath(), "courselib-nb-tests-nuget");
 
-    public static NotebookResult Notebook(TempFolder folder, string text, string name = "test.dib")
+    public static NotebookResult Notebook(TempFolder folder, string text, string name = "test.dib", string? nugetCache = null)
     {
         string path = folder.Write(name, text);
-        return new NotebookExecutor(new NuGetRestorer(NuGetCache)).Run(DibParser.ParseFile(path));
+        return new NotebookExecutor(new NuGetRestorer(nugetCache ?? NuGetCache)).Run(DibParser.ParseFile(path));
     }
 
     /// <summary>The failure message with every cell's result, for assertion messages.</summary>
