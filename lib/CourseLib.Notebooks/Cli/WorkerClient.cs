@@ -30,8 +30,14 @@ public sealed class WorkerClient
         _nugetCache = nugetCache;
     }
 
-    /// <summary>Runs the notebook; <paramref name="onEvent"/> sees every progress event as it arrives.</summary>
-    public NotebookResult Run(NotebookDocument document, string resultPath, Action<WorkerEvent>? onEvent = null)
+    /// <summary>How often <c>onStillRunning</c> is called while one cell keeps running.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs the notebook; <paramref name="onEvent"/> sees every progress event as it arrives, and
+    /// <paramref name="onStillRunning"/> is told every <see cref="HeartbeatInterval"/> how long the current cell has run.
+    /// </summary>
+    public NotebookResult Run(NotebookDocument document, string resultPath, Action<WorkerEvent>? onEvent = null, Action<TimeSpan>? onStillRunning = null)
     {
         ArgumentNullException.ThrowIfNull(document);
         var clock = Stopwatch.StartNew();
@@ -83,7 +89,23 @@ public sealed class WorkerClient
                 break;
             }
 
-            if (events.TryTake(out WorkerEvent? ev, wait))
+            if (running is not null)
+            {
+                TimeSpan nextBeat = HeartbeatInterval - TimeSpan.FromTicks(runningClock.Elapsed.Ticks % HeartbeatInterval.Ticks);
+                if (nextBeat < wait)
+                {
+                    wait = nextBeat;
+                }
+            }
+
+            if (!events.TryTake(out WorkerEvent? ev, wait))
+            {
+                if (running is not null && runningClock.Elapsed >= HeartbeatInterval)
+                {
+                    onStillRunning?.Invoke(runningClock.Elapsed);
+                }
+            }
+            else
             {
                 onEvent?.Invoke(ev);
                 if (ev.Type == "started")
