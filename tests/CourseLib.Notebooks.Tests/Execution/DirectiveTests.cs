@@ -216,6 +216,36 @@ public class DirectiveTests
         Assert.All(result.Cells, c => Assert.Empty(c.Outputs));
     }
 
+    [Fact]
+    public void Run_NativeLibraryFromAPackage_IsFoundWhenAnAssemblyImportsIt()
+    {
+        Assert.True(File.Exists(SystemZlib), "this test needs the system zlib (x64 Linux: Debian, Ubuntu) at " + SystemZlib);
+        using var folder = new TempFolder();
+        // A "package" whose native library sits in its own runtimes folder, away from the assembly that imports it:
+        // only the runner's unmanaged-library resolver can find it there.
+        string native = Path.Combine(folder.Path, "pkg", "runtimes", "linux-x64", "native", "libnbtestz.so");
+        Directory.CreateDirectory(Path.GetDirectoryName(native)!);
+        File.Copy(SystemZlib, native);
+        AssemblyResolver.Shared.AddPackages(new RestoredPackages([], [], [native]));
+        string libDir = Path.Combine(folder.Path, "lib");
+        Directory.CreateDirectory(libDir);
+        Compile(libDir, "NbTestNative", """
+            using System.Runtime.InteropServices;
+            public static class Z
+            {
+                [DllImport("nbtestz")] private static extern System.IntPtr zlibVersion();
+                public static string Version() => Marshal.PtrToStringAnsi(zlibVersion())!;
+            }
+            """, Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "System.Runtime.InteropServices.dll"));
+
+        NotebookResult result = Run.Notebook(folder, "#!csharp\n#r \"lib/NbTestNative.dll\"\nZ.Version()");
+
+        Assert.True(result.Succeeded, Run.Describe(result));
+        Assert.Matches(@"^1\.\d+", Assert.Single(result.Cells[0].Outputs).Value);
+    }
+
+    private const string SystemZlib = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+
     private static string Compile(string dir, string name, string code, params string[] references)
     {
         var refs = new List<MetadataReference>
