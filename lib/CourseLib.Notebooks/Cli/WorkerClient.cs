@@ -52,7 +52,12 @@ public sealed class WorkerClient
         using var process = new Process { StartInfo = psi };
         process.OutputDataReceived += (_, e) =>
         {
-            if (WorkerEvent.TryParse(e.Data) is { } ev)
+            if (e.Data is null)
+            {
+                // End of the worker's stdout: it exited (or closed it), and no event can follow.
+                events.CompleteAdding();
+            }
+            else if (WorkerEvent.TryParse(e.Data) is { } ev)
             {
                 events.Add(ev);
             }
@@ -67,8 +72,6 @@ public sealed class WorkerClient
                 }
             }
         };
-        process.Exited += (_, _) => events.CompleteAdding();
-        process.EnableRaisingEvents = true;
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -227,6 +227,12 @@ public sealed class NotebookExecutor
             throw new CellFailure("directive", $"#!import: file not found: {path}", import.LineInCell);
         }
 
+        if (state.Importing.Contains(path) || path == Path.GetFullPath(state.Document.Path))
+        {
+            throw new CellFailure("directive", $"#!import: {path} imports itself (directly or through other imports).", import.LineInCell);
+        }
+
+        state.Importing.Push(path);
         try
         {
             switch (Path.GetExtension(path).ToLowerInvariant())
@@ -273,11 +279,18 @@ public sealed class NotebookExecutor
         {
             throw new CellFailure("directive", e.Message, import.LineInCell);
         }
+        finally
+        {
+            state.Importing.Pop();
+        }
     }
 
     private sealed record NotebookState(NotebookDocument Document, string Folder, ScriptSession Session, OutputCollector Outputs)
     {
         public Dictionary<string, string?> Packages { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Files being imported right now, innermost on top, to refuse an import cycle.</summary>
+        public Stack<string> Importing { get; } = new();
     }
 
     private sealed class CellFailure(string kind, string message, int? lineInCell) : Exception(message)

@@ -95,7 +95,8 @@ public sealed class NuGetRestorer
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { "restore", "packages.csproj", "-nologo", "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false", "-p:ImportDirectoryPackagesProps=false" })
+        // No lingering build servers: they would inherit our output pipes and keep them open after the restore.
+        foreach (string a in new[] { "restore", "packages.csproj", "-nologo", "--disable-build-servers", "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false", "-p:ImportDirectoryPackagesProps=false" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -104,6 +105,7 @@ public sealed class NuGetRestorer
         psi.Environment.Remove("MSBuildExtensionsPath");
         psi.Environment.Remove("MSBuildSDKsPath");
         psi.Environment.Remove("MSBUILD_EXE_PATH");
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         using Process p = Process.Start(psi) ?? throw new InvalidOperationException("Could not start `dotnet restore`.");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();

@@ -164,6 +164,20 @@ public class DirectiveTests
     }
 
     [Fact]
+    public void Run_ImportCycle_FailsInsteadOfRecursing()
+    {
+        using var folder = new TempFolder();
+        folder.Write("a.dib", "#!csharp\n#!import b.dib\n");
+        folder.Write("b.dib", "#!csharp\n#!import a.dib\n");
+
+        NotebookResult result = Run.Notebook(folder, "#!csharp\n#!import a.dib");
+
+        CellError error = result.Cells[0].Error!;
+        Assert.Equal(("directive", 1), (error.Kind, error.LineInCell));
+        Assert.Contains("imports itself", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_Time_ReportsWallTimeAfterTheOutputs()
     {
         using var folder = new TempFolder();
