@@ -121,6 +121,20 @@ public class DisplayTests
     }
 
     [Fact]
+    public void Run_ManyConsoleLines_MergeIntoOneOutput()
+    {
+        using var folder = new TempFolder();
+        NotebookResult result = Run.Notebook(folder, "#!csharp\nfor (int i = 0; i < 50_000; i++) Console.WriteLine(i);");
+
+        CellOutput output = Assert.Single(result.Cells[0].Outputs);
+        string[] lines = output.Value.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        Assert.Equal(50_000, lines.Length);
+        Assert.Equal("49999", lines[^1]);
+        // Appending by copying the whole text each time would take minutes here.
+        Assert.True(result.Cells[0].Seconds < 30, $"{result.Cells[0].Seconds} s");
+    }
+
+    [Fact]
     public void Run_StateAndUsings_CarryAcrossCells()
     {
         using var folder = new TempFolder();
