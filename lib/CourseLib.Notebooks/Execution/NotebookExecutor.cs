@@ -106,6 +106,11 @@ public sealed class NotebookExecutor
             int? lineInFile = f.LineInCell is int l ? cell.FirstLine + l - 1 : null;
             error = new CellError(f.Kind, $"{state.Document.Path}: cell {cell.Number}{(f.LineInCell is int li ? $", line {li} (file line {lineInFile})" : "")}: {f.Message}", f.LineInCell, lineInFile);
         }
+        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Preparing the cell went wrong (an unreadable #r'd file, a corrupt restore): still this cell's failure.
+            error = new CellError("directive", $"{state.Document.Path}: cell {cell.Number}: {e.GetType().Name}: {e.Message}", null, null);
+        }
 
         IReadOnlyList<CellOutput> produced = state.Outputs.TakeAll();
         return new CellResult(cell.Number, error is null ? CellStatus.Succeeded : CellStatus.Failed, produced, clock.Elapsed.TotalSeconds, error);
