@@ -59,15 +59,36 @@ public sealed class NuGetRestorer
         // A floating version ("latest") is restored every run, as the kernel would see a newer package.
         bool floating = sorted.Any(p => p.Value is null);
 
-        if (floating || !File.Exists(stamp) || !File.Exists(assets))
+        Directory.CreateDirectory(dir);
+        // Two runs (say CI's course run and a test run) may restore the same set at once: one at a time per set.
+        using (FileStream gate = AcquireLock(Path.Combine(dir, ".lock")))
         {
-            Directory.CreateDirectory(dir);
-            WriteProject(dir, sorted);
-            RunRestore(dir, key);
-            File.WriteAllText(stamp, key + "\n");
+            if (floating || !File.Exists(stamp) || !File.Exists(assets))
+            {
+                File.Delete(stamp);
+                WriteProject(dir, sorted);
+                RunRestore(dir, key);
+                File.WriteAllText(stamp, key + "\n");
+            }
         }
 
         return ReadAssets(assets);
+    }
+
+    private static FileStream AcquireLock(string path)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (clock.Elapsed < TimeSpan.FromMinutes(10))
+            {
+                Thread.Sleep(200);
+            }
+        }
     }
 
     private static void WriteProject(string dir, List<KeyValuePair<string, string?>> packages)
