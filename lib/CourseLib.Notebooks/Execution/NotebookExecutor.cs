@@ -188,12 +188,12 @@ public sealed class NotebookExecutor
         {
             if (state.Packages.TryGetValue(request.Name, out string? existing))
             {
-                if (!string.Equals(existing, request.Version, StringComparison.OrdinalIgnoreCase))
+                // A request without a version takes the one already added; the kernel refuses a second version.
+                if (request.Version is not null && !string.Equals(existing, request.Version, StringComparison.OrdinalIgnoreCase))
                 {
-                    // The kernel refuses a second version of a package in one session.
                     throw new CellFailure(
                         "directive",
-                        $"{request.Name} version {request.Version ?? "(latest)"} cannot be added because version {existing ?? "(latest)"} was added previously.",
+                        $"{request.Name} version {request.Version} cannot be added because version {existing ?? "(latest)"} was added previously.",
                         request.LineInCell);
                 }
 

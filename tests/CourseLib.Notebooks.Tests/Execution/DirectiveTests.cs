@@ -122,8 +122,9 @@ public class DirectiveTests
             #r "nuget: CommandLineParser, 2.9.1"
 
             #!csharp
-            // same version again is fine
+            // the same version again, or no version, is fine
             #r "nuget: CommandLineParser, 2.9.1"
+            #r "nuget: CommandLineParser"
 
             #!csharp
             var x = 1;
@@ -132,7 +133,7 @@ public class DirectiveTests
 
         Assert.Equal([CellStatus.Succeeded, CellStatus.Succeeded, CellStatus.Failed], result.Cells.Select(c => c.Status));
         CellError error = result.Cells[2].Error!;
-        Assert.Equal(("directive", 2, 10), (error.Kind, error.LineInCell, error.LineInFile));
+        Assert.Equal(("directive", 2, 11), (error.Kind, error.LineInCell, error.LineInFile));
         Assert.Contains("CommandLineParser version 2.8.0 cannot be added because version 2.9.1 was added previously", error.Message, StringComparison.Ordinal);
     }
 
