@@ -18,12 +18,14 @@ public static class CommandLine
               Folders are searched recursively for *.dib. Default: notebooks/ under the repository root (the
               folder above the current directory that holds CourseLib.sln).
               Results: one JSON file per notebook in artifacts/run/ (NotebookResult: every cell's outputs,
-              status, time, and for a failure the notebook, cell, line in the cell, line in the file, message).
+              status, time, and for a failure the notebook, cell, line in the cell, line in the file, message),
+              and the course site in artifacts/site/ (index.html and one page per notebook; works offline).
               Exit code: 0 if every cell of every notebook succeeded, 1 if any failed, 2 for bad arguments.
 
         Options:
           --cell-timeout <seconds>   Stop a cell that runs longer and fail it (default 120).
           --out <folder>             Write result JSON files there instead of artifacts/run/.
+          --site <folder>            Write the course site there instead of artifacts/site/.
           --nuget-cache <folder>     Where #r "nuget:" restore projects are cached (default ~/.cache/courselib-notebooks/nuget).
           -h, --help                 Show this help.
 

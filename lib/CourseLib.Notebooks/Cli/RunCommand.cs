@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CourseLib.Notebooks.Model;
 using CourseLib.Notebooks.Parsing;
+using CourseLib.Notebooks.Rendering;
 
 namespace CourseLib.Notebooks.Cli;
 
@@ -43,11 +44,13 @@ public static class RunCommand
             results.Add(result);
         }
 
-        // Render: SiteRenderer.Render(results, siteDir)
+        string siteDir = Path.GetFullPath(options.SiteDirectory ?? Path.Combine(root ?? Directory.GetCurrentDirectory(), "artifacts", "site"));
+        string index = SiteRenderer.Render(results, siteDir);
 
         console.WriteLine();
         console.Write(Summary.Format(results, root));
         console.WriteLine($"Results: {outputDir}  ({total.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s)");
+        console.WriteLine($"Course site: {index}");
         return results.All(r => r.Succeeded) ? 0 : 1;
     }
 

@@ -7,7 +7,8 @@ namespace CourseLib.Notebooks.Cli;
 /// <param name="CellTimeout">How long one cell may run before it is stopped and fails.</param>
 /// <param name="OutputDirectory">Where result JSON goes; null for artifacts/run under the repository root.</param>
 /// <param name="NuGetCache">Folder for the generated restore projects; null for the default.</param>
-public sealed record RunOptions(IReadOnlyList<string> Paths, TimeSpan CellTimeout, string? OutputDirectory, string? NuGetCache)
+/// <param name="SiteDirectory">Where the course site goes; null for artifacts/site under the repository root.</param>
+public sealed record RunOptions(IReadOnlyList<string> Paths, TimeSpan CellTimeout, string? OutputDirectory, string? NuGetCache, string? SiteDirectory = null)
 {
     /// <summary>Default per-cell timeout: generous for a training-loop cell on 2 cores, short enough to catch a hang.</summary>
     public static readonly TimeSpan DefaultCellTimeout = TimeSpan.FromSeconds(120);
@@ -21,6 +22,7 @@ public sealed record RunOptions(IReadOnlyList<string> Paths, TimeSpan CellTimeou
         TimeSpan timeout = DefaultCellTimeout;
         string? output = null;
         string? cache = null;
+        string? site = null;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -41,6 +43,9 @@ public sealed record RunOptions(IReadOnlyList<string> Paths, TimeSpan CellTimeou
                 case "--nuget-cache":
                     cache = Value(args, ref i, a);
                     break;
+                case "--site":
+                    site = Value(args, ref i, a);
+                    break;
                 default:
                     if (a.StartsWith('-'))
                     {
@@ -52,7 +57,7 @@ public sealed record RunOptions(IReadOnlyList<string> Paths, TimeSpan CellTimeou
             }
         }
 
-        return new RunOptions(paths, timeout, output, cache);
+        return new RunOptions(paths, timeout, output, cache, site);
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i, string option)
