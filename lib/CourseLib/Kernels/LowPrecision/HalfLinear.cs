@@ -1,7 +1,8 @@
 // y[N, O] = x[N, I]·Wᵀ + b with W: [O, I] stored as Half (PyTorch's nn.Linear layout), b: [O] float or empty.
 // Weights are widened to float 16 rows at a time; products and sums are float. Only W's storage is 16-bit:
 // half the bytes of a float32 weight to read, which is what limits a Linear at small N.
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels.LowPrecision;
 
@@ -54,6 +55,14 @@ public static class HalfLinear
     private readonly unsafe struct Decoder(Half* w, int inDim) : IRowDecoder
     {
         public void Decode(int row, Span<float> destination) =>
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(w + (long)row * inDim, inDim), destination);
+            HalfConvert.ToSingleUnchecked(new ReadOnlySpan<Half>(w + (long)row * inDim, inDim), destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Load16(int row, int k) =>
+            HalfConvert.Widen(Vector512.WidenLower(Vector256.Load((ushort*)(w + (long)row * inDim + k)).ToVector512Unsafe()));
+
+        public float Get(int row, int k) => (float)w[(long)row * inDim + k];
+
+        public float RowScale(int row) => 1f;
     }
 }

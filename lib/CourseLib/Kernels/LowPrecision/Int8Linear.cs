@@ -9,6 +9,7 @@
 // a quarter of float32's bytes to read.
 // NaN in a row of W makes that row's scale NaN, so its outputs are NaN rather than silently wrong.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels.LowPrecision;
@@ -188,5 +189,14 @@ public static class Int8Linear
     {
         public void Decode(int row, Span<float> destination) =>
             DequantizeRow(new ReadOnlySpan<sbyte>(q + (long)row * inDim, inDim), scales[row], destination);
+
+        // The levels only; the fused path multiplies the finished dot product by the row's scale once.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Load16(int row, int k) =>
+            Vector512.ConvertToSingle(Vector512.WidenLower(Vector512.WidenLower(Vector128.Load(q + (long)row * inDim + k).ToVector256Unsafe().ToVector512Unsafe())));
+
+        public float Get(int row, int k) => q[(long)row * inDim + k];
+
+        public float RowScale(int row) => scales[row];
     }
 }
