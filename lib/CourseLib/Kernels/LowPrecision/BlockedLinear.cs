@@ -2,9 +2,10 @@
 // accumulating in float. Two paths:
 //   N < 4 (decoding a token at a time): each 16 weights are widened in registers and used at once; W is read
 //         exactly once, in its compact form, which is the point of low-precision storage at small N.
-//   N ≥ 4: 16 rows of W are decoded into a small float buffer (L1/L2-resident), then multiplied with blocks of
-//         64 rows of x by a 4×4 register-blocked kernel (16 Vector512 accumulators); decoding costs 1/64 of the
-//         multiply-adds or less.
+//   4 ≤ N < 64: 16 rows of W are decoded into a small float buffer (L1-resident), then multiplied with every
+//         row of x by a 4×4 register-blocked kernel (16 Vector512 accumulators).
+//   N ≥ 64 (compute-bound): 512 rows of W at a time are decoded into a float buffer and handed to the float32
+//         Linear (packed GEMM), writing a [N, 512] slab of y; decoding costs ≤ 1/64 of the multiply-adds.
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -33,6 +34,8 @@ internal static unsafe class BlockedLinear
     private const int BlockRows = 16;
     private const int XBlock = 64;
     private const int SmallN = 4;
+    private const int GemmN = 64;
+    private const int GemmRows = 512;
 
     // Below this many multiply-adds per thread a hand-off costs more than it saves.
     private const long MinWorkPerThread = 1L << 18;
@@ -40,6 +43,12 @@ internal static unsafe class BlockedLinear
     public static void Forward<TDecoder>(TDecoder decoder, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int n, int inDim, int outDim)
         where TDecoder : struct, IRowDecoder
     {
+        if (n >= GemmN && Vector512.IsHardwareAccelerated)
+        {
+            ForwardViaGemm(decoder, x, bias, y, n, inDim, outDim);
+            return;
+        }
+
         fixed (float* px = x, pb = bias, py = y)
         {
             var job = new Job(px, bias.IsEmpty ? null : pb, py, n, inDim, outDim);
@@ -53,6 +62,49 @@ internal static unsafe class BlockedLinear
             else
             {
                 Parallel(decoder, job, blocks, minPerThread);
+            }
+        }
+    }
+
+    // Linear.Forward threads over its own tiles, so this loop stays on the calling thread.
+    private static void ForwardViaGemm<TDecoder>(TDecoder decoder, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int n, int inDim, int outDim)
+        where TDecoder : struct, IRowDecoder
+    {
+        int chunk = Math.Min(GemmRows, outDim);
+        float[] wRented = ArrayPool<float>.Shared.Rent(chunk * inDim);
+        float[] yRented = chunk == outDim ? [] : ArrayPool<float>.Shared.Rent(n * chunk);
+        try
+        {
+            for (int o0 = 0; o0 < outDim; o0 += chunk)
+            {
+                int rows = Math.Min(chunk, outDim - o0);
+                Span<float> w = wRented.AsSpan(0, rows * inDim);
+                for (int r = 0; r < rows; r++)
+                {
+                    decoder.Decode(o0 + r, w.Slice(r * inDim, inDim));
+                }
+
+                ReadOnlySpan<float> b = bias.IsEmpty ? bias : bias.Slice(o0, rows);
+                if (rows == outDim)
+                {
+                    Linear.Forward(x, w, b, y[..(n * outDim)], n, inDim, outDim);
+                    continue;
+                }
+
+                Span<float> slab = yRented.AsSpan(0, n * rows);
+                Linear.Forward(x, w, b, slab, n, inDim, rows);
+                for (int i = 0; i < n; i++)
+                {
+                    slab.Slice(i * rows, rows).CopyTo(y.Slice(i * outDim + o0, rows));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(wRented);
+            if (yRented.Length > 0)
+            {
+                ArrayPool<float>.Shared.Return(yRented);
             }
         }
     }

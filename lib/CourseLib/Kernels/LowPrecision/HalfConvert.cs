@@ -102,5 +102,7 @@ public static class HalfConvert
         return (Vector512.ConditionalSelect(special, magnitude | Vector512.Create(0x7F800000u) | quiet, scaled) | sign).AsSingle();
     }
 
-    private static readonly float Pow2To112 = BitConverter.UInt32BitsToSingle(0x77800000);
+    // 2¹¹² exactly (bits 0x77800000). A const, not a static readonly: kernels compiled with AggressiveOptimization
+    // would otherwise load it through a class-initialisation check on every call.
+    private const float Pow2To112 = 5.192296858534828e33f;
 }
