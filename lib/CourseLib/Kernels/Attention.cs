@@ -272,9 +272,9 @@ public static class Attention
     private static void ValidateForward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
     {
         ValidateShape(b, t, c, heads);
-        Check.Length(qkv.Length, 3L * b * t * c, nameof(qkv), $"B·T·3C = {b}·{t}·3·{c}");
-        Check.Destination(output.Length, (long)b * t * c, nameof(output), $"B·T·C = {b}·{t}·{c}");
-        Check.Destination(att.Length, (long)b * heads * t * t, nameof(att), $"B·H·T·T = {b}·{heads}·{t}·{t}");
+        Length(qkv.Length, 3L * b * t * c, nameof(qkv), "B·T·3C", b, t, 3, c);
+        Destination(output.Length, (long)b * t * c, nameof(output), "B·T·C", b, t, c);
+        Destination(att.Length, (long)b * heads * t * t, nameof(att), "B·H·T·T", b, heads, t, t);
         Check.NoOverlap(qkv, nameof(qkv), output, nameof(output));
         Check.NoOverlap(qkv, nameof(qkv), att, nameof(att));
         Check.NoOverlap<float>(att, nameof(att), output, nameof(output));
@@ -283,13 +283,30 @@ public static class Attention
     private static void ValidateBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
     {
         ValidateShape(b, t, c, heads);
-        Check.Length(dout.Length, (long)b * t * c, nameof(dout), $"B·T·C = {b}·{t}·{c}");
-        Check.Length(qkv.Length, 3L * b * t * c, nameof(qkv), $"B·T·3C = {b}·{t}·3·{c}");
-        Check.Length(att.Length, (long)b * heads * t * t, nameof(att), $"B·H·T·T = {b}·{heads}·{t}·{t}");
-        Check.Destination(dqkv.Length, 3L * b * t * c, nameof(dqkv), $"B·T·3C = {b}·{t}·3·{c}");
+        Length(dout.Length, (long)b * t * c, nameof(dout), "B·T·C", b, t, c);
+        Length(qkv.Length, 3L * b * t * c, nameof(qkv), "B·T·3C", b, t, 3, c);
+        Length(att.Length, (long)b * heads * t * t, nameof(att), "B·H·T·T", b, heads, t, t);
+        Destination(dqkv.Length, 3L * b * t * c, nameof(dqkv), "B·T·3C", b, t, 3, c);
         Check.NoOverlap(dout, nameof(dout), dqkv, nameof(dqkv));
         Check.NoOverlap(qkv, nameof(qkv), dqkv, nameof(dqkv));
         Check.NoOverlap(att, nameof(att), dqkv, nameof(dqkv));
+    }
+
+    // The shape text is formatted only on failure, so validation allocates nothing on the hot path.
+    private static void Length(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual != expected)
+        {
+            Check.Length(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
+    }
+
+    private static void Destination(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual < expected)
+        {
+            Check.Destination(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
     }
 
     private static void ValidateShape(int b, int t, int c, int heads)

@@ -399,6 +399,41 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
         Assert.All(y.AsSpan(0, outDim).ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public void Forward_SteadyState_AllocatesNothing(int n)
+    {
+        // Small enough to stay on one thread whatever KernelThreads.Max other tests set meanwhile.
+        int inDim = 40, outDim = 24;
+        float[] x = Compare.Randn(n * inDim, 14), w = Compare.Randn(outDim * inDim, 15), b = Compare.Randn(outDim, 16);
+        var y = new float[n * outDim];
+        var h = new Half[w.Length];
+        HalfConvert.ToHalf(w, h);
+        var bf = new ushort[w.Length];
+        BFloat16Convert.ToBFloat16(w, bf);
+        var q = new sbyte[w.Length];
+        var s = new float[outDim];
+        Int8Linear.Quantize(w, q, s, inDim, outDim);
+        void All()
+        {
+            HalfLinear.Forward(x, h, b, y, n, inDim, outDim);
+            BFloat16Linear.Forward(x, bf, b, y, n, inDim, outDim);
+            Int8Linear.Forward(x, q, s, b, y, n, inDim, outDim);
+            HalfConvert.ToSingle(h, w);
+            BFloat16Convert.ToBFloat16(w, bf);
+        }
+
+        All();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            All();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void Forward_BadArguments_ThrowNamingThem()
     {

@@ -93,9 +93,9 @@ public static class Int8Linear
     {
         Check.Positive(inDim, nameof(inDim));
         Check.Positive(outDim, nameof(outDim));
-        Check.Length(q.Length, (long)outDim * inDim, nameof(q), $"O·I = {outDim}·{inDim}");
-        Check.Length(scales.Length, outDim, nameof(scales), $"O = {outDim}");
-        Check.Destination(w.Length, (long)outDim * inDim, nameof(w), $"O·I = {outDim}·{inDim}");
+        LowPrecisionChecks.Length(q.Length, (long)outDim * inDim, nameof(q), "O·I", outDim, inDim);
+        LowPrecisionChecks.Length(scales.Length, outDim, nameof(scales), "O", outDim);
+        LowPrecisionChecks.Destination(w.Length, (long)outDim * inDim, nameof(w), "O·I", outDim, inDim);
         for (int o = 0; o < outDim; o++)
         {
             DequantizeRow(q.Slice(o * inDim, inDim), scales[o], w.Slice(o * inDim, inDim));
@@ -114,7 +114,7 @@ public static class Int8Linear
     public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
     {
         LowPrecisionChecks.Linear(x, q.Length, nameof(q), b, y, n, inDim, outDim);
-        Check.Length(scales.Length, outDim, nameof(scales), $"O = {outDim}");
+        LowPrecisionChecks.Length(scales.Length, outDim, nameof(scales), "O", outDim);
         Check.NoOverlap(scales, nameof(scales), y, nameof(y));
         fixed (sbyte* pq = q)
         fixed (float* ps = scales)
@@ -135,7 +135,7 @@ public static class Int8Linear
     public static void ForwardReference(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
     {
         LowPrecisionChecks.Linear(x, q.Length, nameof(q), b, y, n, inDim, outDim);
-        Check.Length(scales.Length, outDim, nameof(scales), $"O = {outDim}");
+        LowPrecisionChecks.Length(scales.Length, outDim, nameof(scales), "O", outDim);
         for (int row = 0; row < n; row++)
         {
             for (int o = 0; o < outDim; o++)
@@ -155,9 +155,9 @@ public static class Int8Linear
     {
         Check.Positive(inDim, nameof(inDim));
         Check.Positive(outDim, nameof(outDim));
-        Check.Length(w.Length, (long)outDim * inDim, nameof(w), $"O·I = {outDim}·{inDim}");
-        Check.Destination(q.Length, (long)outDim * inDim, nameof(q), $"O·I = {outDim}·{inDim}");
-        Check.Destination(scales.Length, outDim, nameof(scales), $"O = {outDim}");
+        LowPrecisionChecks.Length(w.Length, (long)outDim * inDim, nameof(w), "O·I", outDim, inDim);
+        LowPrecisionChecks.Destination(q.Length, (long)outDim * inDim, nameof(q), "O·I", outDim, inDim);
+        LowPrecisionChecks.Destination(scales.Length, outDim, nameof(scales), "O", outDim);
         Check.NoOverlap(w, nameof(w), scales, nameof(scales));
     }
 
