@@ -29,7 +29,8 @@ namespace CourseLib.Kernels;
 /// The fast path works one (batch, head) pair at a time, threads over the B·H pairs, and never touches the masked
 /// upper triangle. It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) so a query's scores are AXPYs across 16
 /// keys at a time, and its values as rows padded to 16 floats so <c>att·V</c> keeps 4 Vector512 accumulators in
-/// registers. Softmax rows go through <see cref="TensorPrimitives"/>. Without AVX-512 it runs the reference loops.
+/// registers. Softmax rows go through <see cref="TensorPrimitives"/>. Without AVX-512 (e.g. AMD Zen 3 Codespaces) it runs the
+/// one-row kernels with Vector256; without AVX2 the reference loops.
 /// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state calls do not allocate (the backward pass
 /// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache).
 /// NaN or ∞ in qkv propagate to out and att (a row whose scores contain NaN becomes NaN).
@@ -53,7 +54,7 @@ public static class Attention
     public static unsafe void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
     {
         ValidateForward(qkv, output, att, b, t, c, heads);
-        if (!Vector512.IsHardwareAccelerated)
+        if (!Vector256.IsHardwareAccelerated)
         {
             ForwardReference(qkv, output, att, b, t, c, heads);
             return;
@@ -90,7 +91,7 @@ public static class Attention
     public static unsafe void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
     {
         ValidateBackward(dout, qkv, att, dqkv, b, t, c, heads);
-        if (!Vector512.IsHardwareAccelerated)
+        if (!Vector256.IsHardwareAccelerated)
         {
             BackwardReference(dout, qkv, att, dqkv, b, t, c, heads);
             return;
@@ -386,7 +387,7 @@ public static class Attention
 
                     // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
                     int ti = 0;
-                    for (; ti + 4 <= t; ti += 4)
+                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
                     {
                         RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
                         for (int r = 0; r < 4; r++)
@@ -492,7 +493,7 @@ public static class Attention
 
                     // Rows, four queries at a time: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
                     int ti = 0;
-                    for (; ti + 4 <= t; ti += 4)
+                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
                     {
                         RowsTimesColumns4(doutBase + (long)ti * c, c, d, vt, tp, (ti + 4 + 15) >> 4, rows, tp);
                         for (int r = 0; r < 4; r++)
@@ -526,7 +527,7 @@ public static class Attention
 
                     // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
                     int k0 = 0;
-                    for (; k0 + 4 <= t; k0 += 4)
+                    for (; Vector512.IsHardwareAccelerated && k0 + 4 <= t; k0 += 4)
                     {
                         // Queries from k0 + 3 on see all four keys; queries k0 .. k0 + 2 see only the first few.
                         int j0 = k0 + 3;
@@ -588,6 +589,12 @@ public static class Attention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RowTimesColumns(float* a, int d, float* m, int stride, int nvec, float* y)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            RowTimesColumns256(a, d, m, stride, nvec, y);
+            return;
+        }
+
         int v = 0;
         for (; v + 4 <= nvec; v += 4)
         {
@@ -639,6 +646,12 @@ public static class Attention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WeightedRowSum(float* w, int ws, int n, float* r, int dp, float* y)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            WeightedRowSum256(w, ws, n, r, dp, y);
+            return;
+        }
+
         int c0 = 0;
         for (; c0 + 64 <= dp; c0 += 64)
         {
@@ -677,6 +690,87 @@ public static class Attention
             }
 
             (acc0 + acc1).Store(y + c0);
+        }
+    }
+
+    // AVX2 machines (no Vector512): the single-row kernels with 16 ymm registers, 32 columns (4 accumulators) per pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowTimesColumns256(float* a, int d, float* m, int stride, int nvec, float* y)
+    {
+        int cols = nvec * 16, v = 0;
+        for (; v + 32 <= cols; v += 32)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector256.Create(a[i]);
+                float* r = m + (long)i * stride + v;
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 8), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 16), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 24), acc3);
+            }
+
+            acc0.Store(y + v);
+            acc1.Store(y + v + 8);
+            acc2.Store(y + v + 16);
+            acc3.Store(y + v + 24);
+        }
+
+        for (; v < cols; v += 16)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector256.Create(a[i]);
+                float* r = m + (long)i * stride + v;
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 8), acc1);
+            }
+
+            acc0.Store(y + v);
+            acc1.Store(y + v + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedRowSum256(float* w, int ws, int n, float* r, int dp, float* y)
+    {
+        int c0 = 0;
+        for (; c0 + 32 <= dp; c0 += 32)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector256.Create(*wj);
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 8), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 16), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 24), acc3);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 8);
+            acc2.Store(y + c0 + 16);
+            acc3.Store(y + c0 + 24);
+        }
+
+        for (; c0 < dp; c0 += 16)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector256.Create(*wj);
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 8), acc1);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 8);
         }
     }
 

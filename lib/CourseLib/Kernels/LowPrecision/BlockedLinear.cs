@@ -1,12 +1,13 @@
 // y[N, O] = x[N, I]·Wᵀ + b for a weight W[O, I] stored in some compact form (Half, bfloat16, int8 + scales),
 // accumulating in float. Two paths:
-//   N < 4 (decoding a token at a time): each 16 weights are widened in registers and used at once; W is read
+//   N < 4 (decoding a token at a time; AVX-512 only): each 16 weights are widened in registers and used at once; W is read
 //         exactly once, in its compact form, which is the point of low-precision storage at small N.
 //   4 ≤ N < 64: 16 rows of W are decoded into a small float buffer (L1-resident), then multiplied with every
 //         row of x by a 4×4 register-blocked kernel (16 Vector512 accumulators).
 //   N ≥ 64 (compute-bound): 512 rows of W at a time are decoded into a float buffer and handed to the float32
 //         Linear (packed GEMM), writing a [N, 512] slab of y; decoding costs ≤ 1/64 of the multiply-adds.
 using System.Buffers;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -43,7 +44,7 @@ internal static unsafe class BlockedLinear
     public static void Forward<TDecoder>(TDecoder decoder, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int n, int inDim, int outDim)
         where TDecoder : struct, IRowDecoder
     {
-        if (n >= GemmN && Vector512.IsHardwareAccelerated)
+        if (n >= GemmN)
         {
             ForwardViaGemm(decoder, x, bias, y, n, inDim, outDim);
             return;
@@ -270,6 +271,17 @@ internal static unsafe class BlockedLinear
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4x4(float* x, float* w, int len, float* sums)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            // Without AVX-512: TensorPrimitives picks the widest vectors the machine has.
+            for (int i = 0; i < 4; i++)
+            {
+                Dot1x4(x + (long)i * len, w, len, sums + 4 * i);
+            }
+
+            return;
+        }
+
         float* x1 = x + len, x2 = x1 + len, x3 = x2 + len;
         float* w1 = w + len, w2 = w1 + len, w3 = w2 + len;
         Vector512<float> a00 = Vector512<float>.Zero, a01 = a00, a02 = a00, a03 = a00;
@@ -330,6 +342,17 @@ internal static unsafe class BlockedLinear
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x4(float* x, float* w, int len, float* sums)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            var xs = new ReadOnlySpan<float>(x, len);
+            for (int j = 0; j < 4; j++)
+            {
+                sums[j] = TensorPrimitives.Dot(xs, new ReadOnlySpan<float>(w + (long)j * len, len));
+            }
+
+            return;
+        }
+
         float* w1 = w + len, w2 = w1 + len, w3 = w2 + len;
         Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         int k = 0;
