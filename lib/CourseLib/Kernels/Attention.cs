@@ -26,13 +26,15 @@ namespace CourseLib.Kernels;
 /// probabilities <c>att[B,H,T,T]</c> (zero above the diagonal), which is all the backward pass needs besides qkv.
 /// </summary>
 /// <remarks>
-/// The fast path works one (batch, head) pair at a time, threads over the B·H pairs, and never touches the masked
-/// upper triangle. It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) so a query's scores are AXPYs across 16
-/// keys at a time, and its values as rows padded to 16 floats so <c>att·V</c> keeps 4 Vector512 accumulators in
-/// registers. Softmax rows go through <see cref="TensorPrimitives"/>. Without AVX-512 (e.g. AMD Zen 3 Codespaces) it runs the
-/// one-row kernels with Vector256; without AVX2 the reference loops.
-/// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state calls do not allocate (the backward pass
-/// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache).
+/// The fast path works one (batch, head) pair at a time, threads over the B·H pairs, and skips the masked upper
+/// triangle (except inside the one 16-key vector that straddles the diagonal, whose extra lanes are discarded).
+/// It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) and its values as rows padded to 16 floats, then handles
+/// four queries (and in backward four keys) per pass: each Vector512 load of Kᵀ, V, dout, Q or K feeds
+/// four fused multiply-adds into 16 register accumulators. Softmax rows go through <see cref="TensorPrimitives"/>.
+/// Without AVX-512 (e.g. AMD Zen 3 machines) it runs one-row Vector256 kernels; without AVX2 the reference loops.
+/// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state single-threaded calls do not allocate
+/// (handing work to a second thread allocates a closure and Parallel.For's state); the backward pass
+/// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache.
 /// NaN or ∞ in qkv propagate to out and att (a row whose scores contain NaN becomes NaN).
 /// </remarks>
 public static class Attention
