@@ -1,5 +1,6 @@
 // y[N, O] = x[N, I]·Wᵀ + b with W: [O, I] stored as bfloat16 bits (ushort), b: [O] float or empty.
-// Weights are widened to float 16 rows at a time (a 16-bit shift, exact); products and sums are float.
+// Weights are widened to float on the fly (a 16-bit shift, exact; in registers for N < 4, in blocks of rows
+// otherwise: see BlockedLinear); products and sums are float.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 

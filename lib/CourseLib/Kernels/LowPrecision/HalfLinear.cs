@@ -1,6 +1,8 @@
 // y[N, O] = x[N, I]·Wᵀ + b with W: [O, I] stored as Half (PyTorch's nn.Linear layout), b: [O] float or empty.
-// Weights are widened to float 16 rows at a time; products and sums are float. Only W's storage is 16-bit:
-// half the bytes of a float32 weight to read, which is what limits a Linear at small N.
+// Weights are widened to float on the fly (in registers for N < 4, in blocks of rows otherwise: see BlockedLinear);
+// products and sums are float. Only W's storage is 16-bit: half the bytes of a float32 weight to read, which is
+// what limits a Linear at small N. .NET exposes no F16C instructions, so widening a Half is ~8 vector operations
+// per 16 weights against bfloat16's 2; at N = 1 that, not memory, sets the Half layer's speed.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 

@@ -4,9 +4,9 @@
 //   q[o, i] = clamp(round(W[o, i] / scale_o), −127, 127)     round half to even, as torch.round
 //   Ŵ[o, i] = q[o, i] · scale_o                     |Ŵ − W| ≤ scale_o / 2 per element
 //
-// Forward: y[N, O] = x[N, I]·Ŵᵀ + b, activations float, accumulation float. Blocks of 16 rows of q are
-// dequantised into a small float buffer and multiplied by the shared 4×4 dot-product kernel; the weights cost
-// a quarter of float32's bytes to read.
+// Forward: y[N, O] = x[N, I]·Ŵᵀ + b, activations float, accumulation float. For N < 4 the levels are widened
+// in registers and each dot product is multiplied by scale_o once at the end; otherwise blocks of rows are
+// dequantised into a float buffer (see BlockedLinear). The weights cost a quarter of float32's bytes to read.
 // NaN in a row of W makes that row's scale NaN, so its outputs are NaN rather than silently wrong.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
