@@ -144,6 +144,7 @@ public static class Attention
                     int attRow = bi * heads * t * t + h * t * t + ti * t;
 
                     // Pass 1: scores q·k/√d for the keys this query may see, and their maximum.
+                    // llm.c starts from −10000 (marked TODO there): scores below it would overflow exp(s − max).
                     float maxval = float.NegativeInfinity;
                     for (int t2 = 0; t2 <= ti; t2++)
                     {
