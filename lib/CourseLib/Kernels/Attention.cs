@@ -1,0 +1,942 @@
+// Causal multi-head self-attention, llm.c layout.
+//
+//   qkv:  [B, T, 3C]   per token: q | k | v, each C = H·d (head h owns columns h·d .. h·d + d − 1)
+//   out:  [B, T, C]
+//   att:  [B, H, T, T] cache: softmax probabilities, zero above the diagonal
+//
+//   s[t, t2]   = (q_t · k_t2) / √d                 for t2 ≤ t (the causal mask drops t2 > t)
+//   att[t, t2] = exp(s[t, t2] − max_t) / Σ_j exp(s[t, j] − max_t)
+//   out[t]     = Σ_{t2 ≤ t} att[t, t2] · v_t2
+//
+// Backward (dqkv += …), per (b, h):
+//   dv_t2     += Σ_{t ≥ t2} att[t, t2] · dout_t
+//   datt[t,t2] = dout_t · v_t2
+//   ds[t,t2]   = att[t,t2] · (datt[t,t2] − Σ_j att[t,j]·datt[t,j]) / √d     (softmax backward, scale folded in)
+//   dq_t      += Σ_{t2 ≤ t} ds[t,t2] · k_t2
+//   dk_t2     += Σ_{t ≥ t2} ds[t,t2] · q_t
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CourseLib.Kernels;
+
+/// <summary>
+/// Causal multi-head self-attention in llm.c's layout: <c>qkv[B,T,3C] → out[B,T,C]</c>, caching the softmax
+/// probabilities <c>att[B,H,T,T]</c> (zero above the diagonal), which is all the backward pass needs besides qkv.
+/// </summary>
+/// <remarks>
+/// The fast path works one (batch, head) pair at a time, threads over the B·H pairs, and skips the masked upper
+/// triangle (except inside the one 16-key vector that straddles the diagonal, whose extra lanes are discarded).
+/// It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) and its values as rows padded to 16 floats, then handles
+/// four queries (and in backward four keys) per pass: each Vector512 load of Kᵀ, V, dout, Q or K feeds
+/// four fused multiply-adds into 16 register accumulators. Softmax rows go through <see cref="TensorPrimitives"/>.
+/// Without AVX-512 (e.g. AMD Zen 3 machines) it runs one-row Vector256 kernels; without AVX2 the reference loops.
+/// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state single-threaded calls do not allocate
+/// (handing work to a second thread allocates a closure and Parallel.For's state); the backward pass
+/// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache.
+/// NaN or ∞ in qkv propagate to out and att (a row whose scores contain NaN becomes NaN).
+/// </remarks>
+public static class Attention
+{
+    // Below this many multiply-adds per thread, a hand-off to a second thread costs more than it saves.
+    private const long MinWorkPerThread = 1L << 19;
+
+    /// <summary>
+    /// Fast forward: writes <paramref name="output"/> [B,T,C] and <paramref name="att"/> [B,H,T,T] from
+    /// <paramref name="qkv"/> [B,T,3C].
+    /// </summary>
+    /// <param name="qkv">Queries, keys and values, [B, T, 3C].</param>
+    /// <param name="output">Destination [B, T, C].</param>
+    /// <param name="att">Destination [B, H, T, T]: softmax probabilities, zero above the diagonal.</param>
+    /// <param name="b">Batch size B.</param>
+    /// <param name="t">Sequence length T.</param>
+    /// <param name="c">Channels C = H·d.</param>
+    /// <param name="heads">Number of heads H; must divide C.</param>
+    public static unsafe void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
+    {
+        ValidateForward(qkv, output, att, b, t, c, heads);
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            ForwardReference(qkv, output, att, b, t, c, heads);
+            return;
+        }
+
+        fixed (float* pqkv = qkv, pout = output, patt = att)
+        {
+            var job = new Job(pqkv, pout, patt, null, b, t, c, heads);
+            int items = b * heads;
+            int minPerThread = MinItemsPerThread(t, c / heads);
+            if (items < 2 * minPerThread || KernelThreads.Max == 1)
+            {
+                ForwardRange(job, 0, items);
+            }
+            else
+            {
+                ForwardParallel(job, items, minPerThread);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fast backward: accumulates <c>dqkv += ∂L/∂qkv</c> given <paramref name="dout"/> = ∂L/∂out and the
+    /// forward's <paramref name="qkv"/> and <paramref name="att"/>.
+    /// </summary>
+    /// <param name="dout">Gradient of the loss with respect to out, [B, T, C].</param>
+    /// <param name="qkv">The forward input, [B, T, 3C].</param>
+    /// <param name="att">The forward cache, [B, H, T, T].</param>
+    /// <param name="dqkv">Gradient accumulator [B, T, 3C] (not zeroed here).</param>
+    /// <param name="b">Batch size B.</param>
+    /// <param name="t">Sequence length T.</param>
+    /// <param name="c">Channels C = H·d.</param>
+    /// <param name="heads">Number of heads H; must divide C.</param>
+    public static unsafe void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
+    {
+        ValidateBackward(dout, qkv, att, dqkv, b, t, c, heads);
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            BackwardReference(dout, qkv, att, dqkv, b, t, c, heads);
+            return;
+        }
+
+        fixed (float* pdout = dout, pqkv = qkv, patt = att, pdqkv = dqkv)
+        {
+            var job = new Job(pqkv, pdout, patt, pdqkv, b, t, c, heads);
+            int items = b * heads;
+            // Backward does about twice the forward's multiply-adds per pair.
+            int minPerThread = Math.Max(1, MinItemsPerThread(t, c / heads) / 2);
+            if (items < 2 * minPerThread || KernelThreads.Max == 1)
+            {
+                BackwardRange(job, 0, items);
+            }
+            else
+            {
+                BackwardParallel(job, items, minPerThread);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reference forward: llm.c's <c>attention_forward</c> loop by loop (scores and running max, exp and sum,
+    /// normalise and mask, weighted sum of values). Same contract as <see cref="Forward"/>.
+    /// </summary>
+    /// <param name="qkv">Queries, keys and values, [B, T, 3C].</param>
+    /// <param name="output">Destination [B, T, C].</param>
+    /// <param name="att">Destination [B, H, T, T].</param>
+    /// <param name="b">Batch size B.</param>
+    /// <param name="t">Sequence length T.</param>
+    /// <param name="c">Channels C = H·d.</param>
+    /// <param name="heads">Number of heads H; must divide C.</param>
+    public static void ForwardReference(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
+    {
+        ValidateForward(qkv, output, att, b, t, c, heads);
+        int c3 = 3 * c;
+        int hs = c / heads;
+        float scale = 1f / MathF.Sqrt(hs);
+
+        for (int bi = 0; bi < b; bi++)
+        {
+            for (int ti = 0; ti < t; ti++)
+            {
+                for (int h = 0; h < heads; h++)
+                {
+                    int query = bi * t * c3 + ti * c3 + h * hs;
+                    int attRow = bi * heads * t * t + h * t * t + ti * t;
+
+                    // Pass 1: scores q·k/√d for the keys this query may see, and their maximum.
+                    // llm.c starts from −10000 (marked TODO there): if every score were below it, exp(s − max) would underflow
+                    // to 0 and the row would come out all zero instead of a distribution.
+                    float maxval = float.NegativeInfinity;
+                    for (int t2 = 0; t2 <= ti; t2++)
+                    {
+                        int key = bi * t * c3 + t2 * c3 + h * hs + c;
+                        float val = 0f;
+                        for (int i = 0; i < hs; i++)
+                        {
+                            val += qkv[query + i] * qkv[key + i];
+                        }
+
+                        val *= scale;
+                        if (val > maxval)
+                        {
+                            maxval = val;
+                        }
+
+                        att[attRow + t2] = val;
+                    }
+
+                    // Pass 2: exp(s − max) keeps every exponent ≤ 0, so nothing overflows.
+                    float expsum = 0f;
+                    for (int t2 = 0; t2 <= ti; t2++)
+                    {
+                        float expv = MathF.Exp(att[attRow + t2] - maxval);
+                        expsum += expv;
+                        att[attRow + t2] = expv;
+                    }
+
+                    float expsumInv = expsum == 0f ? 0f : 1f / expsum;
+
+                    // Pass 3: normalise; the masked future gets probability exactly 0.
+                    for (int t2 = 0; t2 < t; t2++)
+                    {
+                        att[attRow + t2] = t2 <= ti ? att[attRow + t2] * expsumInv : 0f;
+                    }
+
+                    // Pass 4: out = Σ att · v.
+                    int outRow = bi * t * c + ti * c + h * hs;
+                    for (int i = 0; i < hs; i++)
+                    {
+                        output[outRow + i] = 0f;
+                    }
+
+                    for (int t2 = 0; t2 <= ti; t2++)
+                    {
+                        int value = bi * t * c3 + t2 * c3 + h * hs + 2 * c;
+                        float a = att[attRow + t2];
+                        for (int i = 0; i < hs; i++)
+                        {
+                            output[outRow + i] += a * qkv[value + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reference backward: llm.c's <c>attention_backward</c> loop by loop (through the value sum, through the
+    /// softmax, through q·k). Same contract as <see cref="Backward"/>; the two T-long rows llm.c keeps for
+    /// datt and dpreatt are local scratch here.
+    /// </summary>
+    /// <param name="dout">Gradient of the loss with respect to out, [B, T, C].</param>
+    /// <param name="qkv">The forward input, [B, T, 3C].</param>
+    /// <param name="att">The forward cache, [B, H, T, T].</param>
+    /// <param name="dqkv">Gradient accumulator [B, T, 3C].</param>
+    /// <param name="b">Batch size B.</param>
+    /// <param name="t">Sequence length T.</param>
+    /// <param name="c">Channels C = H·d.</param>
+    /// <param name="heads">Number of heads H; must divide C.</param>
+    public static void BackwardReference(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
+    {
+        ValidateBackward(dout, qkv, att, dqkv, b, t, c, heads);
+        int c3 = 3 * c;
+        int hs = c / heads;
+        float scale = 1f / MathF.Sqrt(hs);
+        var datt = new float[t];
+        var dpreatt = new float[t];
+
+        for (int bi = 0; bi < b; bi++)
+        {
+            for (int ti = 0; ti < t; ti++)
+            {
+                for (int h = 0; h < heads; h++)
+                {
+                    int attRow = bi * heads * t * t + h * t * t + ti * t;
+                    int query = bi * t * c3 + ti * c3 + h * hs;
+                    int doutRow = bi * t * c + ti * c + h * hs;
+                    Array.Clear(datt);
+                    Array.Clear(dpreatt);
+
+                    // Through pass 4 (out += att·v).
+                    for (int t2 = 0; t2 <= ti; t2++)
+                    {
+                        int value = bi * t * c3 + t2 * c3 + h * hs + 2 * c;
+                        for (int i = 0; i < hs; i++)
+                        {
+                            datt[t2] += qkv[value + i] * dout[doutRow + i];
+                            dqkv[value + i] += att[attRow + t2] * dout[doutRow + i];
+                        }
+                    }
+
+                    // Through passes 2 and 3 (softmax): d att_t2 / d s_t3 = att_t2 (1[t2 = t3] − att_t3).
+                    for (int t2 = 0; t2 <= ti; t2++)
+                    {
+                        for (int t3 = 0; t3 <= ti; t3++)
+                        {
+                            float indicator = t2 == t3 ? 1f : 0f;
+                            float localDerivative = att[attRow + t2] * (indicator - att[attRow + t3]);
+                            dpreatt[t3] += localDerivative * datt[t2];
+                        }
+                    }
+
+                    // Through pass 1 (s = q·k·scale).
+                    for (int t2 = 0; t2 <= ti; t2++)
+                    {
+                        int key = bi * t * c3 + t2 * c3 + h * hs + c;
+                        for (int i = 0; i < hs; i++)
+                        {
+                            dqkv[query + i] += qkv[key + i] * dpreatt[t2] * scale;
+                            dqkv[key + i] += qkv[query + i] * dpreatt[t2] * scale;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void ValidateForward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
+    {
+        ValidateShape(b, t, c, heads);
+        Length(qkv.Length, 3L * b * t * c, nameof(qkv), "B·T·3C", b, t, 3, c);
+        Destination(output.Length, (long)b * t * c, nameof(output), "B·T·C", b, t, c);
+        Destination(att.Length, (long)b * heads * t * t, nameof(att), "B·H·T·T", b, heads, t, t);
+        Check.NoOverlap(qkv, nameof(qkv), output, nameof(output));
+        Check.NoOverlap(qkv, nameof(qkv), att, nameof(att));
+        Check.NoOverlap<float>(att, nameof(att), output, nameof(output));
+    }
+
+    private static void ValidateBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
+    {
+        ValidateShape(b, t, c, heads);
+        Length(dout.Length, (long)b * t * c, nameof(dout), "B·T·C", b, t, c);
+        Length(qkv.Length, 3L * b * t * c, nameof(qkv), "B·T·3C", b, t, 3, c);
+        Length(att.Length, (long)b * heads * t * t, nameof(att), "B·H·T·T", b, heads, t, t);
+        Destination(dqkv.Length, 3L * b * t * c, nameof(dqkv), "B·T·3C", b, t, 3, c);
+        Check.NoOverlap(dout, nameof(dout), dqkv, nameof(dqkv));
+        Check.NoOverlap(qkv, nameof(qkv), dqkv, nameof(dqkv));
+        Check.NoOverlap(att, nameof(att), dqkv, nameof(dqkv));
+    }
+
+    // The shape text is formatted only on failure, so validation allocates nothing on the hot path.
+    private static void Length(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual != expected)
+        {
+            Check.Length(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
+    }
+
+    private static void Destination(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual < expected)
+        {
+            Check.Destination(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
+    }
+
+    private static void ValidateShape(int b, int t, int c, int heads)
+    {
+        Check.Positive(b, nameof(b));
+        Check.Positive(t, nameof(t));
+        Check.Positive(c, nameof(c));
+        Check.Positive(heads, nameof(heads));
+        if (c % heads != 0)
+        {
+            throw new ArgumentException($"c = {c} is not divisible by heads = {heads}; each head needs d = C/H channels.", nameof(heads));
+        }
+
+        if ((long)b * heads * t * t > int.MaxValue || 3L * b * t * c > int.MaxValue)
+        {
+            throw new ArgumentException($"B·H·T·T = {(long)b * heads * t * t} or B·T·3C = {3L * b * t * c} exceeds a span's length limit.", nameof(t));
+        }
+    }
+
+    private static int MinItemsPerThread(int t, int d)
+    {
+        long perItem = Math.Max(1L, (long)t * t * d);
+        return (int)Math.Clamp(MinWorkPerThread / perItem, 1, int.MaxValue);
+    }
+
+    private static int Pad16(int n) => (n + 15) & ~15;
+
+    // Pointers and shape of one call; a plain struct so the thread lambda captures no span.
+    private readonly unsafe struct Job(float* qkv, float* seq, float* att, float* dqkv, int b, int t, int c, int heads)
+    {
+        public readonly float* Qkv = qkv;
+        public readonly float* Seq = seq;   // out in forward, dout in backward
+        public readonly float* Att = att;
+        public readonly float* Dqkv = dqkv;
+        public readonly int B = b, T = t, C = c, H = heads, D = c / heads;
+    }
+
+    private static void ForwardParallel(Job job, int items, int minPerThread) =>
+        KernelThreads.For(items, minPerThread, (start, end) => ForwardRange(job, start, end));
+
+    private static void BackwardParallel(Job job, int items, int minPerThread) =>
+        KernelThreads.For(items, minPerThread, (start, end) => BackwardRange(job, start, end));
+
+    private static unsafe void ForwardRange(Job job, int start, int end)
+    {
+        int t = job.T, c = job.C, d = job.D, c3 = 3 * c;
+        int dp = Pad16(d), tp = Pad16(t);
+        float scale = 1f / MathF.Sqrt(d);
+        int need = d * tp + t * dp + 4 * tp + 4 * dp;
+        float[] rented = ArrayPool<float>.Shared.Rent(need);
+        try
+        {
+            fixed (float* scratch = rented)
+            {
+                float* kt = scratch;               // Kᵀ [d, tp]
+                float* vp = kt + d * tp;           // V [t, dp]
+                float* rows = vp + t * dp;         // raw scores of up to 4 queries [4, tp]
+                float* outs = rows + 4 * tp;       // up to 4 output rows [4, dp]
+                new Span<float>(scratch, need).Clear();
+
+                for (int item = start; item < end; item++)
+                {
+                    int bi = item / job.H, h = item % job.H;
+                    float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
+                    float* outBase = job.Seq + (long)bi * t * c + h * d;
+                    float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
+                    for (int t2 = 0; t2 < t; t2++)
+                    {
+                        float* k = seqBase + (long)t2 * c3 + c;
+                        for (int i = 0; i < d; i++)
+                        {
+                            kt[i * tp + t2] = k[i];
+                        }
+
+                        new ReadOnlySpan<float>(k + c, d).CopyTo(new Span<float>(vp + t2 * dp, d));
+                    }
+
+                    // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
+                    int ti = 0;
+                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                    {
+                        RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
+                        for (int r = 0; r < 4; r++)
+                        {
+                            SoftmaxRow(rows + r * tp, ti + r + 1, scale, attBase + (long)(ti + r) * t, t);
+                        }
+
+                        // Keys 0..ti are visible to all four queries; query ti + r also sees ti + 1 .. ti + r.
+                        WeightedRowSum4(attBase + (long)ti * t, t, 1, ti + 1, vp, dp, outs);
+                        for (int r = 1; r < 4; r++)
+                        {
+                            for (int j = ti + 1; j <= ti + r; j++)
+                            {
+                                Axpy(attBase[(long)(ti + r) * t + j], vp + j * dp, outs + r * dp, dp);
+                            }
+                        }
+
+                        for (int r = 0; r < 4; r++)
+                        {
+                            new ReadOnlySpan<float>(outs + r * dp, d).CopyTo(new Span<float>(outBase + (long)(ti + r) * c, d));
+                        }
+                    }
+
+                    for (; ti < t; ti++)
+                    {
+                        int n = ti + 1;
+                        RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, rows);
+                        SoftmaxRow(rows, n, scale, attBase + (long)ti * t, t);
+                        WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, outs);
+                        new ReadOnlySpan<float>(outs, d).CopyTo(new Span<float>(outBase + (long)ti * c, d));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // att[0..n) = softmax(scale · scores[0..n)), att[n..t) = 0; scores is overwritten.
+    private static unsafe void SoftmaxRow(float* scores, int n, float scale, float* att, int t)
+    {
+        var s = new Span<float>(scores, n);
+        TensorPrimitives.Multiply(s, scale, s);
+        TensorPrimitives.Subtract(s, TensorPrimitives.Max<float>(s), s);
+        TensorPrimitives.Exp<float>(s, s);
+        float sum = TensorPrimitives.Sum<float>(s);
+        TensorPrimitives.Multiply(s, sum == 0f ? 0f : 1f / sum, new Span<float>(att, n));
+        new Span<float>(att + n, t - n).Clear();
+    }
+
+    // ds[0..n) = att ⊙ (datt − att·datt) · scale; datt is overwritten.
+    private static unsafe void SoftmaxBackwardRow(float* datt, float* att, int n, float scale, float* ds)
+    {
+        var g = new Span<float>(datt, n);
+        var a = new ReadOnlySpan<float>(att, n);
+        var o = new Span<float>(ds, n);
+        TensorPrimitives.Subtract(g, TensorPrimitives.Dot(a, g), g);
+        TensorPrimitives.Multiply(g, a, o);
+        TensorPrimitives.Multiply(o, scale, o);
+    }
+
+    private static unsafe void BackwardRange(Job job, int start, int end)
+    {
+        int t = job.T, c = job.C, d = job.D, c3 = 3 * c;
+        int dp = Pad16(d), tp = Pad16(t);
+        float scale = 1f / MathF.Sqrt(d);
+        long need = 3L * t * dp + (long)d * tp + (long)t * tp + 4L * tp + 4L * dp;
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)need));
+        try
+        {
+            fixed (float* scratch = rented)
+            {
+                float* qp = scratch;               // Q [t, dp]
+                float* kp = qp + t * dp;           // K [t, dp]
+                float* dop = kp + t * dp;          // dout [t, dp]
+                float* vt = dop + t * dp;          // Vᵀ [d, tp]
+                float* ds = vt + d * tp;           // ds [t, tp], lower triangle used
+                float* rows = ds + (long)t * tp;   // datt of up to 4 queries [4, tp]
+                float* grads = rows + 4 * tp;      // up to 4 gradient rows [4, dp]
+                new Span<float>(scratch, (int)need).Clear();
+
+                for (int item = start; item < end; item++)
+                {
+                    int bi = item / job.H, h = item % job.H;
+                    float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
+                    float* gradBase = job.Dqkv + (long)bi * t * c3 + h * d;
+                    float* doutBase = job.Seq + (long)bi * t * c + h * d;
+                    float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
+                    for (int t2 = 0; t2 < t; t2++)
+                    {
+                        float* q = seqBase + (long)t2 * c3;
+                        new ReadOnlySpan<float>(q, d).CopyTo(new Span<float>(qp + t2 * dp, d));
+                        new ReadOnlySpan<float>(q + c, d).CopyTo(new Span<float>(kp + t2 * dp, d));
+                        new ReadOnlySpan<float>(doutBase + (long)t2 * c, d).CopyTo(new Span<float>(dop + t2 * dp, d));
+                        float* v = q + 2 * c;
+                        for (int i = 0; i < d; i++)
+                        {
+                            vt[i * tp + t2] = v[i];
+                        }
+                    }
+
+                    // Rows, four queries at a time: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
+                    int ti = 0;
+                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                    {
+                        RowsTimesColumns4(doutBase + (long)ti * c, c, d, vt, tp, (ti + 4 + 15) >> 4, rows, tp);
+                        for (int r = 0; r < 4; r++)
+                        {
+                            SoftmaxBackwardRow(rows + r * tp, attBase + (long)(ti + r) * t, ti + r + 1, scale, ds + (long)(ti + r) * tp);
+                        }
+
+                        WeightedRowSum4(ds + (long)ti * tp, tp, 1, ti + 1, kp, dp, grads);
+                        for (int r = 1; r < 4; r++)
+                        {
+                            for (int j = ti + 1; j <= ti + r; j++)
+                            {
+                                Axpy(ds[(long)(ti + r) * tp + j], kp + j * dp, grads + r * dp, dp);
+                            }
+                        }
+
+                        for (int r = 0; r < 4; r++)
+                        {
+                            AddInto(grads + r * dp, gradBase + (long)(ti + r) * c3, d);
+                        }
+                    }
+
+                    for (; ti < t; ti++)
+                    {
+                        int n = ti + 1;
+                        RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, rows);
+                        SoftmaxBackwardRow(rows, attBase + (long)ti * t, n, scale, ds + (long)ti * tp);
+                        WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, grads);
+                        AddInto(grads, gradBase + (long)ti * c3, d);
+                    }
+
+                    // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
+                    int k0 = 0;
+                    for (; Vector512.IsHardwareAccelerated && k0 + 4 <= t; k0 += 4)
+                    {
+                        // Queries from k0 + 3 on see all four keys; queries k0 .. k0 + 2 see only the first few.
+                        int j0 = k0 + 3;
+                        ColumnBlock(attBase + (long)j0 * t + k0, t, t - j0, dop, j0, dp, attBase, t, k0, grads);
+                        for (int k = 0; k < 4; k++)
+                        {
+                            AddInto(grads + k * dp, gradBase + (long)(k0 + k) * c3 + 2 * c, d);
+                        }
+
+                        ColumnBlock(ds + (long)j0 * tp + k0, tp, t - j0, qp, j0, dp, ds, tp, k0, grads);
+                        for (int k = 0; k < 4; k++)
+                        {
+                            AddInto(grads + k * dp, gradBase + (long)(k0 + k) * c3 + c, d);
+                        }
+                    }
+
+                    for (; k0 < t; k0++)
+                    {
+                        int m = t - k0;
+                        WeightedRowSum(attBase + (long)k0 * t + k0, t, m, dop + k0 * dp, dp, grads);
+                        AddInto(grads, gradBase + (long)k0 * c3 + 2 * c, d);
+                        WeightedRowSum(ds + (long)k0 * tp + k0, tp, m, qp + k0 * dp, dp, grads);
+                        AddInto(grads, gradBase + (long)k0 * c3 + c, d);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // y_k = Σ_{j ≥ k0 + k} w[j, k0 + k] · r_j for the four columns k0 .. k0 + 3 of a lower-triangular w (row stride ws):
+    // the full rows from j0 = k0 + 3 through the blocked kernel, the triangle corner above them one AXPY at a time
+    // (multiplying by the zeros above the diagonal instead would turn an ∞ in r into NaN).
+    private static unsafe void ColumnBlock(float* wFrom, int ws, int n, float* r, int j0, int dp, float* w, int wStride, int k0, float* y)
+    {
+        WeightedRowSum4(wFrom, 1, ws, n, r + (long)j0 * dp, dp, y);
+        for (int k = 0; k < 3; k++)
+        {
+            for (int j = k0 + k; j < j0; j++)
+            {
+                Axpy(w[(long)j * wStride + k0 + k], r + (long)j * dp, y + k * dp, dp);
+            }
+        }
+    }
+
+    private static unsafe void AddInto(float* src, float* dst, int d)
+    {
+        var target = new Span<float>(dst, d);
+        TensorPrimitives.Add(target, new ReadOnlySpan<float>(src, d), target);
+    }
+
+    /// <summary>
+    /// y[0 .. 16·nvec) = Σ_i a[i] · m[i, 0 .. 16·nvec) with m's rows <paramref name="stride"/> apart: one row of a
+    /// small matrix product, as AXPYs across 16 columns per vector with up to 4 vectors in flight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowTimesColumns(float* a, int d, float* m, int stride, int nvec, float* y)
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            RowTimesColumns256(a, d, m, stride, nvec, y);
+            return;
+        }
+
+        int v = 0;
+        for (; v + 4 <= nvec; v += 4)
+        {
+            float* col = m + v * 16;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector512.Create(a[i]);
+                float* r = col + (long)i * stride;
+                acc0 = Vector512.FusedMultiplyAdd(s, Vector512.Load(r), acc0);
+                acc1 = Vector512.FusedMultiplyAdd(s, Vector512.Load(r + 16), acc1);
+                acc2 = Vector512.FusedMultiplyAdd(s, Vector512.Load(r + 32), acc2);
+                acc3 = Vector512.FusedMultiplyAdd(s, Vector512.Load(r + 48), acc3);
+            }
+
+            float* o = y + v * 16;
+            acc0.Store(o);
+            acc1.Store(o + 16);
+            acc2.Store(o + 32);
+            acc3.Store(o + 48);
+        }
+
+        for (; v < nvec; v++)
+        {
+            // Two chains over i halve the FMA latency that a lone accumulator would wait on.
+            float* col = m + v * 16;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = acc0;
+            int i = 0;
+            for (; i + 2 <= d; i += 2)
+            {
+                float* r = col + (long)i * stride;
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[i]), Vector512.Load(r), acc0);
+                acc1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[i + 1]), Vector512.Load(r + stride), acc1);
+            }
+
+            if (i < d)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[i]), Vector512.Load(col + (long)i * stride), acc0);
+            }
+
+            (acc0 + acc1).Store(y + v * 16);
+        }
+    }
+
+    /// <summary>
+    /// y[0 .. dp) = Σ_{j &lt; n} w[j·ws] · r[j, 0 .. dp) with r's rows dp (a multiple of 16) apart: a weighted sum
+    /// of rows, the accumulators held in registers across all n rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedRowSum(float* w, int ws, int n, float* r, int dp, float* y)
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            WeightedRowSum256(w, ws, n, r, dp, y);
+            return;
+        }
+
+        int c0 = 0;
+        for (; c0 + 64 <= dp; c0 += 64)
+        {
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector512.Create(*wj);
+                acc0 = Vector512.FusedMultiplyAdd(s, Vector512.Load(rj), acc0);
+                acc1 = Vector512.FusedMultiplyAdd(s, Vector512.Load(rj + 16), acc1);
+                acc2 = Vector512.FusedMultiplyAdd(s, Vector512.Load(rj + 32), acc2);
+                acc3 = Vector512.FusedMultiplyAdd(s, Vector512.Load(rj + 48), acc3);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 16);
+            acc2.Store(y + c0 + 32);
+            acc3.Store(y + c0 + 48);
+        }
+
+        for (; c0 < dp; c0 += 16)
+        {
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = acc0;
+            float* rj = r + c0;
+            int j = 0;
+            for (; j + 2 <= n; j += 2, rj += 2 * dp)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(w[(long)j * ws]), Vector512.Load(rj), acc0);
+                acc1 = Vector512.FusedMultiplyAdd(Vector512.Create(w[(long)(j + 1) * ws]), Vector512.Load(rj + dp), acc1);
+            }
+
+            if (j < n)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.Create(w[(long)j * ws]), Vector512.Load(rj), acc0);
+            }
+
+            (acc0 + acc1).Store(y + c0);
+        }
+    }
+
+    // AVX2 machines (no Vector512): the single-row kernels with 16 ymm registers, 32 columns (4 accumulators) per pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowTimesColumns256(float* a, int d, float* m, int stride, int nvec, float* y)
+    {
+        int cols = nvec * 16, v = 0;
+        for (; v + 32 <= cols; v += 32)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector256.Create(a[i]);
+                float* r = m + (long)i * stride + v;
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 8), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 16), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 24), acc3);
+            }
+
+            acc0.Store(y + v);
+            acc1.Store(y + v + 8);
+            acc2.Store(y + v + 16);
+            acc3.Store(y + v + 24);
+        }
+
+        for (; v < cols; v += 16)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector256.Create(a[i]);
+                float* r = m + (long)i * stride + v;
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 8), acc1);
+            }
+
+            acc0.Store(y + v);
+            acc1.Store(y + v + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedRowSum256(float* w, int ws, int n, float* r, int dp, float* y)
+    {
+        int c0 = 0;
+        for (; c0 + 32 <= dp; c0 += 32)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector256.Create(*wj);
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 8), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 16), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 24), acc3);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 8);
+            acc2.Store(y + c0 + 16);
+            acc3.Store(y + c0 + 24);
+        }
+
+        for (; c0 < dp; c0 += 16)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector256.Create(*wj);
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 8), acc1);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 8);
+        }
+    }
+
+    /// <summary>
+    /// Four rows at once of <see cref="RowTimesColumns"/>: y_k[0 .. 16·nvec) = Σ_i a_k[i] · m[i, ·] with
+    /// a_k = a + k·aStride and y_k = y + k·yStride, so each load of m feeds four multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowsTimesColumns4(float* a, long aStride, int d, float* m, int stride, int nvec, float* y, int yStride)
+    {
+        float* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        int v = 0;
+        for (; v + 4 <= nvec; v += 4)
+        {
+            float* col = m + v * 16;
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c02 = c00, c03 = c00;
+            Vector512<float> c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            Vector512<float> c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            Vector512<float> c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            for (int i = 0; i < d; i++)
+            {
+                float* r = col + (long)i * stride;
+                var m0 = Vector512.Load(r);
+                var m1 = Vector512.Load(r + 16);
+                var m2 = Vector512.Load(r + 32);
+                var m3 = Vector512.Load(r + 48);
+                var s = Vector512.Create(a[i]);
+                c00 = Vector512.FusedMultiplyAdd(s, m0, c00);
+                c01 = Vector512.FusedMultiplyAdd(s, m1, c01);
+                c02 = Vector512.FusedMultiplyAdd(s, m2, c02);
+                c03 = Vector512.FusedMultiplyAdd(s, m3, c03);
+                s = Vector512.Create(a1[i]);
+                c10 = Vector512.FusedMultiplyAdd(s, m0, c10);
+                c11 = Vector512.FusedMultiplyAdd(s, m1, c11);
+                c12 = Vector512.FusedMultiplyAdd(s, m2, c12);
+                c13 = Vector512.FusedMultiplyAdd(s, m3, c13);
+                s = Vector512.Create(a2[i]);
+                c20 = Vector512.FusedMultiplyAdd(s, m0, c20);
+                c21 = Vector512.FusedMultiplyAdd(s, m1, c21);
+                c22 = Vector512.FusedMultiplyAdd(s, m2, c22);
+                c23 = Vector512.FusedMultiplyAdd(s, m3, c23);
+                s = Vector512.Create(a3[i]);
+                c30 = Vector512.FusedMultiplyAdd(s, m0, c30);
+                c31 = Vector512.FusedMultiplyAdd(s, m1, c31);
+                c32 = Vector512.FusedMultiplyAdd(s, m2, c32);
+                c33 = Vector512.FusedMultiplyAdd(s, m3, c33);
+            }
+
+            float* o = y + v * 16;
+            c00.Store(o); c01.Store(o + 16); c02.Store(o + 32); c03.Store(o + 48);
+            o += yStride;
+            c10.Store(o); c11.Store(o + 16); c12.Store(o + 32); c13.Store(o + 48);
+            o += yStride;
+            c20.Store(o); c21.Store(o + 16); c22.Store(o + 32); c23.Store(o + 48);
+            o += yStride;
+            c30.Store(o); c31.Store(o + 16); c32.Store(o + 32); c33.Store(o + 48);
+        }
+
+        for (; v < nvec; v++)
+        {
+            float* col = m + v * 16;
+            Vector512<float> c0 = Vector512<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
+            for (int i = 0; i < d; i++)
+            {
+                var mv = Vector512.Load(col + (long)i * stride);
+                c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[i]), mv, c0);
+                c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[i]), mv, c1);
+                c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[i]), mv, c2);
+                c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[i]), mv, c3);
+            }
+
+            float* o = y + v * 16;
+            c0.Store(o);
+            c1.Store(o + yStride);
+            c2.Store(o + 2 * yStride);
+            c3.Store(o + 3 * yStride);
+        }
+    }
+
+    /// <summary>
+    /// Four weighted row sums at once: y_k[0 .. dp) = Σ_{j &lt; n} w[k·wk + j·wj] · r[j, ·] for k = 0..3, y_k = y + k·dp,
+    /// so each row of r loaded feeds four multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedRowSum4(float* w, long wk, long wj, int n, float* r, int dp, float* y)
+    {
+        float* w1 = w + wk, w2 = w1 + wk, w3 = w2 + wk;
+        int c0 = 0;
+        for (; c0 + 64 <= dp; c0 += 64)
+        {
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c02 = c00, c03 = c00;
+            Vector512<float> c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            Vector512<float> c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            Vector512<float> c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            float* rj = r + c0;
+            long off = 0;
+            for (int j = 0; j < n; j++, rj += dp, off += wj)
+            {
+                var r0 = Vector512.Load(rj);
+                var r1 = Vector512.Load(rj + 16);
+                var r2 = Vector512.Load(rj + 32);
+                var r3 = Vector512.Load(rj + 48);
+                var s = Vector512.Create(w[off]);
+                c00 = Vector512.FusedMultiplyAdd(s, r0, c00);
+                c01 = Vector512.FusedMultiplyAdd(s, r1, c01);
+                c02 = Vector512.FusedMultiplyAdd(s, r2, c02);
+                c03 = Vector512.FusedMultiplyAdd(s, r3, c03);
+                s = Vector512.Create(w1[off]);
+                c10 = Vector512.FusedMultiplyAdd(s, r0, c10);
+                c11 = Vector512.FusedMultiplyAdd(s, r1, c11);
+                c12 = Vector512.FusedMultiplyAdd(s, r2, c12);
+                c13 = Vector512.FusedMultiplyAdd(s, r3, c13);
+                s = Vector512.Create(w2[off]);
+                c20 = Vector512.FusedMultiplyAdd(s, r0, c20);
+                c21 = Vector512.FusedMultiplyAdd(s, r1, c21);
+                c22 = Vector512.FusedMultiplyAdd(s, r2, c22);
+                c23 = Vector512.FusedMultiplyAdd(s, r3, c23);
+                s = Vector512.Create(w3[off]);
+                c30 = Vector512.FusedMultiplyAdd(s, r0, c30);
+                c31 = Vector512.FusedMultiplyAdd(s, r1, c31);
+                c32 = Vector512.FusedMultiplyAdd(s, r2, c32);
+                c33 = Vector512.FusedMultiplyAdd(s, r3, c33);
+            }
+
+            float* o = y + c0;
+            c00.Store(o); c01.Store(o + 16); c02.Store(o + 32); c03.Store(o + 48);
+            o += dp;
+            c10.Store(o); c11.Store(o + 16); c12.Store(o + 32); c13.Store(o + 48);
+            o += dp;
+            c20.Store(o); c21.Store(o + 16); c22.Store(o + 32); c23.Store(o + 48);
+            o += dp;
+            c30.Store(o); c31.Store(o + 16); c32.Store(o + 32); c33.Store(o + 48);
+        }
+
+        for (; c0 < dp; c0 += 16)
+        {
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            float* rj = r + c0;
+            long off = 0;
+            for (int j = 0; j < n; j++, rj += dp, off += wj)
+            {
+                var rv = Vector512.Load(rj);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w[off]), rv, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[off]), rv, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[off]), rv, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[off]), rv, a3);
+            }
+
+            a0.Store(y + c0);
+            a1.Store(y + dp + c0);
+            a2.Store(y + 2 * dp + c0);
+            a3.Store(y + 3 * dp + c0);
+        }
+    }
+
+    // y[0 .. dp) += s · r[0 .. dp), dp a multiple of 16.
+    private static unsafe void Axpy(float s, float* r, float* y, int dp)
+    {
+        var sv = Vector512.Create(s);
+        for (int i = 0; i < dp; i += 16)
+        {
+            Vector512.FusedMultiplyAdd(sv, Vector512.Load(r + i), Vector512.Load(y + i)).Store(y + i);
+        }
+    }
+}
