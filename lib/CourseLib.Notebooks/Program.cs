@@ -1,1 +1,3 @@
-return CourseLib.Torch.NativeShim.RestartIfNeeded(args) ?? 0;
+// The runner's entry point; see Cli/CommandLine.cs for the verbs. The libtorch wrapper (CourseLib.Torch.NativeShim)
+// is applied where notebooks run: to every worker process the runner starts.
+return CourseLib.Notebooks.Cli.CommandLine.Run(args);
