@@ -1,0 +1,62 @@
+using CourseLib.Interactive.Exercises;
+using CourseLib.Notebooks.Grading;
+
+namespace CourseLib.Notebooks.Tests.Grading;
+
+/// <summary>Grades every deliberate mistake in Grading/Mistakes/ once (one worker run), for the tests below.</summary>
+public sealed class MistakeGrades
+{
+    public MistakeGrades()
+    {
+        Files = Directory.GetFiles(GradingPaths.Mistakes, "*.csx").Order(StringComparer.Ordinal).ToArray();
+        ExerciseSubmission[] submissions = Files.Select(f =>
+        {
+            string source = File.ReadAllText(f).TrimEnd('\n');
+            string id = ExerciseCells.MarkerId(source.Split('\n')[0]) ?? throw new InvalidDataException($"{f} has no exercise marker");
+            return GradingPaths.SampleWith(id, source);
+        }).ToArray();
+        Grades = new Grader(GradingPaths.Options).Grade(submissions).Exercises;
+    }
+
+    public IReadOnlyList<string> Files { get; }
+
+    public IReadOnlyList<ExerciseGrade> Grades { get; }
+
+    public ExerciseGrade For(string fileName) => Grades[Array.FindIndex(Files.ToArray(), f => Path.GetFileName(f) == fileName)];
+}
+
+/// <summary>Every exercise has at least one typical wrong solution, and each scores less than full points with the expected hint.</summary>
+public class MistakeGradingTests(MistakeGrades grades) : IClassFixture<MistakeGrades>
+{
+    public static TheoryData<string> MistakeFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (string f in Directory.GetFiles(GradingPaths.Mistakes, "*.csx").Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(f));
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Mistakes_EveryExercise_HasAtLeastOne()
+    {
+        var covered = grades.Files.Select(f => Path.GetFileName(f).Split('-')[0]).ToHashSet();
+        Assert.All(ExerciseCatalog.All, e => Assert.Contains(e.Id, covered));
+    }
+
+    [Theory]
+    [MemberData(nameof(MistakeFiles))]
+    public void Grade_DeliberateMistake_LessThanFullPointsWithHint(string file)
+    {
+        ExerciseGrade g = grades.For(file);
+        string expectedHint = File.ReadLines(Path.Combine(GradingPaths.Mistakes, file))
+            .Single(l => l.StartsWith("// expect-hint:", StringComparison.Ordinal))["// expect-hint:".Length..].Trim();
+
+        Assert.True(g.Score < g.Points, $"{file} scored full points");
+        Assert.Contains(g.Status, new[] { ExerciseStatus.Partial, ExerciseStatus.Failed });
+        Assert.True(g.Hints.Any(h => h.Contains(expectedHint, StringComparison.Ordinal)),
+            $"{file}: expected a hint containing \"{expectedHint}\", got: {string.Join(" | ", g.Hints)}");
+    }
+}
