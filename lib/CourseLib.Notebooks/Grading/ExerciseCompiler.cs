@@ -98,9 +98,9 @@ internal static class ExerciseCompiler
             _ => string.Join("; ", eval.Cases.Where(c => !c.Passed).Take(3).Select(c => $"{c.Name}: {c.Message}")),
         };
         return new ExerciseGrade(s.NotebookPath, ExerciseGrade.LessonOf(s.Id), s.Id, spec.Title, spec.Points, eval.Score, eval.Status,
-            eval.PassedCount, eval.Cases.Count, double.IsNaN(eval.MaxError) ? null : eval.MaxError, message,
+            eval.PassedCount, eval.Cases.Count, double.IsFinite(eval.MaxError) ? eval.MaxError : null, message,
             eval.Status == ExerciseStatus.Passed ? null : s.FirstLine, eval.Hints,
-            eval.Cases.Select(c => new CaseGrade(c.Name, c.Hidden, c.Passed, double.IsNaN(c.MaxError) || double.IsInfinity(c.MaxError) ? null : c.MaxError, c.Message)).ToArray(),
+            eval.Cases.Select(c => new CaseGrade(c.Name, c.Hidden, c.Passed, double.IsFinite(c.MaxError) ? c.MaxError : null, c.Message)).ToArray(),
             clock.Elapsed.TotalSeconds);
     }
 

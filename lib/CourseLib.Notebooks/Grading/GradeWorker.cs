@@ -20,7 +20,8 @@ public static class GradeWorker
     /// <summary>Marks protocol lines, so anything else on standard output is never mistaken for one.</summary>
     public const string Prefix = "@@courselib-grade ";
 
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Named literals: a learner's result may make an error infinite; that must not break the protocol.
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Entry point of the worker process: <c>args[0]</c> is the request file. Returns the exit code.</summary>
     public static int Run(string[] args)
@@ -40,7 +41,17 @@ public static class GradeWorker
         for (int i = 0; i < request.Exercises.Count; i++)
         {
             int index = i;
-            ExerciseGrade grade = ExerciseCompiler.Grade(request.Exercises[i], () => Send(protocol, new WorkerMessage("compiled", index)));
+            ExerciseGrade grade;
+            try
+            {
+                grade = ExerciseCompiler.Grade(request.Exercises[i], () => Send(protocol, new WorkerMessage("compiled", index)));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Learner code is caught inside the cases; whatever escapes is the grader's own failure: report it here.
+                grade = ExerciseGrade.WithoutCases(request.Exercises[i], Interactive.Exercises.ExerciseStatus.Failed, "The grader failed on this exercise: " + e, null, 0);
+            }
+
             Send(protocol, new WorkerMessage("result", index, grade));
         }
 

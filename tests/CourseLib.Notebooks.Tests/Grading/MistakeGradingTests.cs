@@ -57,6 +57,7 @@ public class MistakeGradingTests(MistakeGrades grades) : IClassFixture<MistakeGr
         Assert.True(g.Score < g.Points, $"{file} scored full points");
         Assert.Contains(g.Status, new[] { ExerciseStatus.Partial, ExerciseStatus.Failed });
         Assert.True(g.Hints.Any(h => h.Contains(expectedHint, StringComparison.Ordinal)),
-            $"{file}: expected a hint containing \"{expectedHint}\", got: {string.Join(" | ", g.Hints)}");
+            $"{file}: expected a hint containing \"{expectedHint}\", got: {string.Join(" | ", g.Hints)}; {g.StatusText}: {g.Message}; "
+            + string.Join("; ", g.Cases.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Message}")));
     }
 }
