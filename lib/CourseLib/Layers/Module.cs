@@ -53,6 +53,9 @@ public abstract class Module
         }
     }
 
+    /// <summary>The direct child modules with their local names, in registration (forward) order.</summary>
+    public IReadOnlyList<(string Name, Module Module)> Children => _children;
+
     /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
     public IReadOnlyList<Parameter> Parameters() => NamedParameters().Select(np => np.Parameter).ToList();
 

@@ -332,14 +332,9 @@ public sealed class Trainer
     /// <summary>Depth-first in forward (registration) order; a layer is reported only if none of its sub-layers is non-finite.</summary>
     private static (string Path, string Type)? FirstNonFiniteLayer(Module m, string prefix)
     {
-        foreach (var (path, child) in m.NamedModules(prefix).Skip(1))
+        foreach (var (name, child) in m.Children)
         {
-            // NamedModules is pre-order over all descendants; only direct children here, recursion handles depth.
-            if (path.Count(c => c == '.') != prefix.Count(c => c == '.'))
-            {
-                continue;
-            }
-
+            string path = prefix + name;
             if (child is Layer layer && layer.LastOutput is { } y && !AllFinite(y))
             {
                 return FirstNonFiniteLayer(child, path + ".") ?? (path, child.GetType().Name);
