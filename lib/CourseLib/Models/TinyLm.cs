@@ -50,6 +50,12 @@ public sealed record LmConfig
     /// <summary>Experts per token for MoE (1).</summary>
     public int TopK { get; init; } = 1;
 
+    /// <summary>MoE capacity factor (1.25: Switch Transformer).</summary>
+    public double CapacityFactor { get; init; } = 1.25;
+
+    /// <summary>MoE load-balancing weight α (0.01: Switch Transformer).</summary>
+    public double AuxLossWeight { get; init; } = 0.01;
+
     /// <summary>Seed of every initial weight.</summary>
     public int Seed { get; init; }
 
@@ -65,7 +71,7 @@ public sealed record LmConfig
             return new BlockConfig
             {
                 Channels = Channels, Heads = Heads, Hidden = Hidden, Activation = Activation, Norm = Norm, Placement = Placement,
-                Init = Init, Experts = Experts, TopK = TopK, DeepNormAlpha = alpha, DeepNormBeta = beta,
+                Init = Init, Experts = Experts, TopK = TopK, CapacityFactor = CapacityFactor, AuxLossWeight = AuxLossWeight, DeepNormAlpha = alpha, DeepNormBeta = beta,
             };
         }
     }
