@@ -140,11 +140,10 @@ public static class LayerNorm
     {
         Check.Positive(n, nameof(n));
         Check.Positive(c, nameof(c));
-        string nc = $"N·C = {n}·{c}";
-        Check.Length(x.Length, (long)n * c, nameof(x), nc);
+        RowChecks.Matrix(x.Length, n, c, nameof(x));
         Check.Length(gamma.Length, c, nameof(gamma), "C");
         Check.Length(beta.Length, c, nameof(beta), "C");
-        Check.Destination(y.Length, (long)n * c, nameof(y), nc);
+        RowChecks.MatrixDestination(y.Length, n, c, nameof(y));
         Check.Destination(mean.Length, n, nameof(mean), "N");
         Check.Destination(rstd.Length, n, nameof(rstd), "N");
         Eps(eps);
@@ -179,20 +178,19 @@ public static class LayerNorm
     {
         Check.Positive(n, nameof(n));
         Check.Positive(c, nameof(c));
-        string nc = $"N·C = {n}·{c}";
-        Check.Length(dy.Length, (long)n * c, nameof(dy), nc);
-        Check.Length(x.Length, (long)n * c, xName, nc);
+        RowChecks.Matrix(dy.Length, n, c, nameof(dy));
+        RowChecks.Matrix(x.Length, n, c, xName);
         Check.Length(gamma.Length, c, nameof(gamma), "C");
         Check.Length(mean.Length, n, nameof(mean), "N");
         Check.Length(rstd.Length, n, nameof(rstd), "N");
         if (!extra.IsEmpty)
         {
-            Check.Length(extra.Length, (long)n * c, "dsumExtra", nc);
+            RowChecks.Matrix(extra.Length, n, c, "dsumExtra");
         }
 
         if (!dx.IsEmpty)
         {
-            Check.Destination(dx.Length, (long)n * c, dxName, nc);
+            RowChecks.MatrixDestination(dx.Length, n, c, dxName);
         }
 
         if (!dgamma.IsEmpty)
@@ -648,6 +646,29 @@ public static class LayerNorm
         for (; i < c; i++)
         {
             dst[i] += src[i];
+        }
+    }
+}
+
+/// <summary>
+/// Shape checks for the row-wise kernels (LayerNorm, RMSNorm, BatchNorm, softmax, …) that build the "N·C = 4·4"
+/// text only when the check fails, so a valid call allocates nothing.
+/// </summary>
+internal static class RowChecks
+{
+    public static void Matrix(int actual, int n, int c, string name)
+    {
+        if (actual != (long)n * c)
+        {
+            Check.Length(actual, (long)n * c, name, $"N·C = {n}·{c}");
+        }
+    }
+
+    public static void MatrixDestination(int actual, int n, int c, string name)
+    {
+        if (actual < (long)n * c)
+        {
+            Check.Destination(actual, (long)n * c, name, $"N·C = {n}·{c}");
         }
     }
 }
