@@ -213,14 +213,10 @@ public sealed class BatchNormLayer : NormLayer
     public override float[] Backward(float[] dy)
     {
         CheckGradient(dy, _rows, Channels);
-        if (!_training)
-        {
-            throw new InvalidOperationException("BatchNormLayer.Backward needs a training-mode forward pass (evaluation mode uses running statistics and is not trained through).");
-        }
-
         float[] dx = Ensure(ref _dx, dy.Length);
         Array.Clear(dx);
-        BatchNorm.Backward(dy, _x, Gamma.Data, _mean, _rstd, dx, Gamma.Grad, Beta.Grad, _rows, Channels);
+        // In evaluation mode the statistics are constants, which the kernel's training flag accounts for.
+        BatchNorm.Backward(dy, _x, Gamma.Data, _mean, _rstd, dx, Gamma.Grad, Beta.Grad, _rows, Channels, _training);
         return dx;
     }
 }
