@@ -161,7 +161,7 @@ public class GeluTests
     [Fact]
     public void Gelu_Minimum_IsMinus0170AtMinus0752()
     {
-        (double xMin, double yMin) = GridMinimum((x, y) => Gelu.Forward(x, y), -3, 0);
+        (double xMin, double yMin) = GridMinimum((x, y) => Gelu.Forward(x, y), (dy, x, dx) => Gelu.Backward(dy, x, dx), -3, 0);
         Assert.Equal(-0.170, yMin, 3);
         Assert.Equal(-0.752, xMin, 3);
     }
@@ -213,27 +213,27 @@ public class GeluTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Gelu.Forward(x, new float[8], (GeluApproximation)7));
     }
 
-    /// <summary>Minimum of f over a grid of step 1e-5 on [lo, hi], evaluated by the kernel itself.</summary>
-    internal static (double X, double Y) GridMinimum(Action<float[], float[]> f, double lo, double hi)
+    /// <summary>
+    /// Minimum of f on [lo, hi], located where the kernel's own slope f′ (Backward with dy = 1) changes sign on a grid
+    /// of step 1e-5: near a minimum f is flat, so comparing rounded float values of f would pin x only to ~1e-3,
+    /// while f′ crosses zero with a nonzero slope.
+    /// </summary>
+    internal static (double X, double Y) GridMinimum(Action<float[], float[]> forward, Action<float[], float[], float[]> backward, double lo, double hi)
     {
         int n = (int)Math.Round((hi - lo) / 1e-5) + 1;
         var x = new float[n];
-        var y = new float[n];
+        var slope = new float[n];
         for (int i = 0; i < n; i++)
         {
             x[i] = (float)(lo + i * 1e-5);
         }
 
-        f(x, y);
-        int best = 0;
-        for (int i = 1; i < n; i++)
-        {
-            if (y[i] < y[best])
-            {
-                best = i;
-            }
-        }
-
-        return (x[best], y[best]);
+        backward(Enumerable.Repeat(1f, n).ToArray(), x, slope);
+        int k = Array.FindIndex(slope, 1, s => s >= 0);
+        Assert.True(k > 0 && slope[k - 1] < 0, "the slope must change sign inside the interval");
+        double xMin = x[k - 1] + (x[k] - x[k - 1]) * (-slope[k - 1]) / (slope[k] - slope[k - 1]);
+        var y = new float[1];
+        forward(new[] { (float)xMin }, y);
+        return (xMin, y[0]);
     }
 }
