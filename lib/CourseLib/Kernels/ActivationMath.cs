@@ -79,6 +79,17 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
 
+    /// <summary>σ(x) per lane, and 1 − σ(x) in <paramref name="complement"/> without the cancellation of 1 − σ where σ ≈ 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Sigmoid(Vector512<float> x, out Vector512<float> complement)
+    {
+        Vector512<float> e = Exp(-x);
+        Vector512<float> s = Vector512<float>.One / (Vector512<float>.One + e);
+        // 1 − σ(x) = e^−x·σ(x); for x < 0 (σ ≤ ½) the subtraction is exact enough and avoids ∞·0 when e^−x overflows.
+        complement = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.One - s, e * s);
+        return s;
+    }
+
     /// <summary>tanh(x) per lane, as −expm1(−2|x|)/(expm1(−2|x|) + 2) with the sign of x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Tanh(Vector512<float> x)
@@ -159,6 +170,17 @@ internal static class ActivationMath
     /// <summary>σ(x) = 1/(1 + e^−x) per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+
+    /// <summary>σ(x) per lane, and 1 − σ(x) in <paramref name="complement"/> without the cancellation of 1 − σ where σ ≈ 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Sigmoid(Vector256<float> x, out Vector256<float> complement)
+    {
+        Vector256<float> e = Exp(-x);
+        Vector256<float> s = Vector256<float>.One / (Vector256<float>.One + e);
+        // 1 − σ(x) = e^−x·σ(x); for x < 0 (σ ≤ ½) the subtraction is exact enough and avoids ∞·0 when e^−x overflows.
+        complement = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.One - s, e * s);
+        return s;
+    }
 
     /// <summary>tanh(x) per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
