@@ -298,6 +298,18 @@ internal static unsafe partial class Gemm
         {
             // op(A)[i, p] = A[p, i]: each step of k is a contiguous run of rows.
             float* src = job.A + (nint)pc * job.Lda + ic;
+            if (Vector512.IsHardwareAccelerated && ic + 16 <= job.M && rows == mr)
+            {
+                // 16 contiguous values cover the strip (the tail belongs to the next strip and is overwritten
+                // by the next store; ic + 16 ≤ m keeps the load inside the row).
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector512.Load(src + (nint)p * job.Lda).Store(dst + (nint)p * mr);
+                }
+
+                return;
+            }
+
             for (int p = 0; p < kc; p++)
             {
                 float* s = src + (nint)p * job.Lda;
@@ -378,6 +390,19 @@ internal static unsafe partial class Gemm
             {
                 // op(B)[p, j] = B[p, j]: each step of k copies one contiguous run of the row.
                 float* src = job.B + (nint)pc * job.Ldb + jc + jr;
+                if (Vector512.IsHardwareAccelerated && cols == 32 && nr == 32)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s = src + (nint)p * job.Ldb;
+                        float* d = panel + (nint)p * 32;
+                        Vector512.Load(s).Store(d);
+                        Vector512.Load(s + 16).Store(d + 16);
+                    }
+
+                    continue;
+                }
+
                 for (int p = 0; p < kc; p++)
                 {
                     var s = new ReadOnlySpan<float>(src + (nint)p * job.Ldb, cols);
