@@ -21,6 +21,7 @@ public static class Exercise
     {
         ArgumentNullException.ThrowIfNull(implementation);
         ExerciseSpec spec = ExerciseCatalog.Get(id);
+        ExerciseFormatters.EnsureRegistered();
         ExerciseEvaluation library = spec.Evaluate(spec.Library, includeHidden: false);
         ExerciseEvaluation? torchEval = null;
         string? torchError = null;
