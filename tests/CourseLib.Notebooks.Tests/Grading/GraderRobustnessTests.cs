@@ -76,7 +76,7 @@ public sealed class RobustnessGrades
             GradingPaths.SampleWith("4.1", PrintsAndMutates),
             GradingPaths.SampleWith("5.1", File.ReadAllText(Path.Combine(GradingPaths.Solutions, "5.1.csx"))),
         ];
-        Report = new Grader(GradingPaths.Options with { ExerciseTimeout = TimeSpan.FromSeconds(5) }).Grade(submissions);
+        Report = new Grader(GradingPaths.Options with { ExerciseTimeout = TimeSpan.FromSeconds(8) }).Grade(submissions);
         CellFirstLine = GradingPaths.SampleSubmissions().Single(s => s.Id == "3.1").FirstLine;
     }
 
