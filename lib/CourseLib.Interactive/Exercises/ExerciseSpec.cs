@@ -176,7 +176,7 @@ public sealed class ExerciseSpec<TDelegate> : ExerciseSpec
             foreach (Mistake<TDelegate> m in _mistakes)
             {
                 bool explainsAll = failedOutputs.All(f => f.Case.Matches(m.Model, f.Outputs));
-                if (explainsAll)
+                if (explainsAll && !hints.Contains(m.Hint))
                 {
                     hints.Add(m.Hint);
                 }

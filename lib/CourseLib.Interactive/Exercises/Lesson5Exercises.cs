@@ -13,6 +13,8 @@ internal static class Lesson5Exercises
     // Learning rates are small (1e-4) and exact up to float rounding: a relative tolerance is what matters.
     private static readonly Tolerance ScheduleTolerance = new(1e-10, 1e-5);
 
+    private const string DecaysToZero = "The cosine looks like it decays to 0: it decays from maxLr to minLr, lr = min + ½(max − min)(1 + cos(π·p)).";
+
     public static ExerciseSpec<Func<int, int, int, float, float, float>> Schedule { get; } = new(
         "5.1", "Linear warm-up + cosine schedule", 2, "LearningRate",
         "float LearningRate(int step, int warmupSteps, int totalSteps, float maxLr, float minLr)",
@@ -29,8 +31,9 @@ internal static class Lesson5Exercises
         [
             new("warmup-off-by-one", "Warm-up looks off by one: with 0-based steps, step 0 must already train, lr = max·(step + 1)/W, reaching max at step W − 1.",
                 (s, w, t, max, min) => Lr(s, w, t, max, min, offByOne: true)),
-            new("decays-to-zero", "The cosine looks like it decays to 0: it decays from maxLr to minLr, lr = min + ½(max − min)(1 + cos(π·p)).",
-                (s, w, t, max, min) => Lr(s, w, t, max, 0f)),
+            new("decays-to-zero", DecaysToZero, (s, w, t, max, min) => Lr(s, w, t, max, 0f)),
+            // The same mistake in code that still returns minLr once the run is over.
+            new("decays-to-zero-then-min", DecaysToZero, (s, w, t, max, min) => s >= t ? min : Lr(s, w, t, max, 0f)),
             new("cosine-over-whole-run", "The cosine looks measured from step 0: its progress starts after warm-up, p = (step − W)/(S − W).",
                 (s, w, t, max, min) => Lr(s, w, t, max, min, wholeRun: true)),
             new("linear-decay", "The decay looks linear: after warm-up it follows half a cosine, min + ½(max − min)(1 + cos(π·p)).",

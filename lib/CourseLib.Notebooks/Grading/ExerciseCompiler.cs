@@ -40,6 +40,32 @@ internal static class ExerciseCompiler
                 $"There is no exercise {s.Id}; the course has {string.Join(", ", ExerciseCatalog.All.Select(e => e.Id))}.", s.FirstLine, clock.Elapsed.TotalSeconds);
         }
 
+        (Delegate? bound, ExerciseGrade? failure) = Compile(s, spec, compiled, clock);
+        if (failure is not null)
+        {
+            return failure;
+        }
+
+        ExerciseEvaluation eval = spec.Evaluate(bound!, includeHidden: true);
+        string? message = eval.Status switch
+        {
+            ExerciseStatus.NotAttempted => $"{spec.MethodName} still throws NotImplementedException (the stub).",
+            ExerciseStatus.Passed => null,
+            _ => string.Join("; ", eval.Cases.Where(c => !c.Passed).Take(3).Select(c => $"{c.Name}: {c.Message}")),
+        };
+        return new ExerciseGrade(s.NotebookPath, ExerciseGrade.LessonOf(s.Id), s.Id, spec.Title, spec.Points, eval.Score, eval.Status,
+            eval.PassedCount, eval.Cases.Count, double.IsFinite(eval.MaxError) ? eval.MaxError : null, message,
+            eval.Status == ExerciseStatus.Passed ? null : s.FirstLine, eval.Hints,
+            eval.Cases.Select(c => new CaseGrade(c.Name, c.Hidden, c.Passed, double.IsFinite(c.MaxError) ? c.MaxError : null, c.Message)).ToArray(),
+            clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Compiles the cell alone and returns the learner's method bound to the exercise's delegate type, or the
+    /// grade that explains why there is none (compile error, missing method, wrong signature, the cell threw).
+    /// </summary>
+    internal static (Delegate? Learner, ExerciseGrade? Failure) Compile(ExerciseSubmission s, ExerciseSpec spec, Action compiled, Stopwatch clock)
+    {
         // Usings that do not resolve here (a package the exercise does not need) are dropped, not reported.
         List<string> usings = [.. s.Usings];
         Script<object> script = Create(usings, s.Source);
@@ -58,8 +84,8 @@ internal static class ExerciseCompiler
             Diagnostic first = errors[0];
             int cellLine = Line(first) - usings.Count + 1;
             string text = string.Join("\n", errors.Take(5).Select(d =>
-                $"line {s.FirstLine + Line(d) - usings.Count}: {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}"));
-            return ExerciseGrade.WithoutCases(s, ExerciseStatus.CompileError, text, s.FirstLine + cellLine - 1, clock.Elapsed.TotalSeconds);
+                $"{d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)} (line {s.FirstLine + Line(d) - usings.Count})"));
+            return (null, ExerciseGrade.WithoutCases(s, ExerciseStatus.CompileError, text, s.FirstLine + cellLine - 1, clock.Elapsed.TotalSeconds));
         }
 
         Script<object> bind = script.ContinueWith($"System.Delegate __courselibExercise = {spec.MethodName};\n__courselibExercise");
@@ -70,7 +96,7 @@ internal static class ExerciseCompiler
             string why = bindErrors.Any(d => d.Id == "CS0103")
                 ? $"The cell does not declare a method named {spec.MethodName}; exercise {s.Id} expects `{spec.Signature}`."
                 : $"{spec.MethodName} cannot be taken as a function ({bindErrors[0].Id}: {bindErrors[0].GetMessage(CultureInfo.InvariantCulture)}); declare exactly one `{spec.Signature}`.";
-            return ExerciseGrade.WithoutCases(s, ExerciseStatus.Failed, why, s.FirstLine, clock.Elapsed.TotalSeconds);
+            return (null, ExerciseGrade.WithoutCases(s, ExerciseStatus.Failed, why, s.FirstLine, clock.Elapsed.TotalSeconds));
         }
 
         Delegate learner;
@@ -82,26 +108,15 @@ internal static class ExerciseCompiler
         {
             Exception inner = e is TargetInvocationException { InnerException: { } i } ? i : e;
             ExerciseStatus status = inner is NotImplementedException ? ExerciseStatus.NotAttempted : ExerciseStatus.Failed;
-            return ExerciseGrade.WithoutCases(s, status, $"Running the cell threw {inner.GetType().Name}: {inner.Message}", s.FirstLine, clock.Elapsed.TotalSeconds);
+            return (null, ExerciseGrade.WithoutCases(s, status, $"Running the cell threw {inner.GetType().Name}: {inner.Message}", s.FirstLine, clock.Elapsed.TotalSeconds));
         }
 
         if (!spec.TryBind(learner, out Delegate? bound, out string? signatureError))
         {
-            return ExerciseGrade.WithoutCases(s, ExerciseStatus.Failed, "Wrong signature: " + signatureError, s.FirstLine, clock.Elapsed.TotalSeconds);
+            return (null, ExerciseGrade.WithoutCases(s, ExerciseStatus.Failed, "Wrong signature: " + signatureError, s.FirstLine, clock.Elapsed.TotalSeconds));
         }
 
-        ExerciseEvaluation eval = spec.Evaluate(bound!, includeHidden: true);
-        string? message = eval.Status switch
-        {
-            ExerciseStatus.NotAttempted => $"{spec.MethodName} still throws NotImplementedException (the stub).",
-            ExerciseStatus.Passed => null,
-            _ => string.Join("; ", eval.Cases.Where(c => !c.Passed).Take(3).Select(c => $"{c.Name}: {c.Message}")),
-        };
-        return new ExerciseGrade(s.NotebookPath, ExerciseGrade.LessonOf(s.Id), s.Id, spec.Title, spec.Points, eval.Score, eval.Status,
-            eval.PassedCount, eval.Cases.Count, double.IsFinite(eval.MaxError) ? eval.MaxError : null, message,
-            eval.Status == ExerciseStatus.Passed ? null : s.FirstLine, eval.Hints,
-            eval.Cases.Select(c => new CaseGrade(c.Name, c.Hidden, c.Passed, double.IsFinite(c.MaxError) ? c.MaxError : null, c.Message)).ToArray(),
-            clock.Elapsed.TotalSeconds);
+        return (bound, null);
     }
 
     private static Script<object> Create(List<string> usings, string source)

@@ -61,3 +61,28 @@ public class MistakeGradingTests(MistakeGrades grades) : IClassFixture<MistakeGr
             + string.Join("; ", g.Cases.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Message}")));
     }
 }
+
+/// <summary>
+/// The instant check in the notebook sees only the visible cases; each deliberate mistake must already fail there
+/// with its hint, so learners get the feedback before grading. (Compiled in this process: mistakes terminate.)
+/// </summary>
+public class MistakeInlineCheckTests
+{
+    [Theory]
+    [MemberData(nameof(MistakeGradingTests.MistakeFiles), MemberType = typeof(MistakeGradingTests))]
+    public void InlineCheck_DeliberateMistake_FailsWithHintOnVisibleCases(string file)
+    {
+        string path = Path.Combine(GradingPaths.Mistakes, file);
+        string source = File.ReadAllText(path).TrimEnd('\n');
+        string id = ExerciseCells.MarkerId(source.Split('\n')[0])!;
+        string expectedHint = source.Split('\n').Single(l => l.StartsWith("// expect-hint:", StringComparison.Ordinal))["// expect-hint:".Length..].Trim();
+        ExerciseSpec spec = ExerciseCatalog.Get(id);
+
+        (Delegate? learner, ExerciseGrade? failure) = ExerciseCompiler.Compile(GradingPaths.SampleWith(id, source), spec, () => { }, System.Diagnostics.Stopwatch.StartNew());
+        Assert.Null(failure);
+        ExerciseCheck check = Exercise.Check(id, learner!);
+
+        Assert.False(check.Passed, $"{file} passes the visible cases");
+        Assert.True(check.Learner!.Hints.Any(h => h.Contains(expectedHint, StringComparison.Ordinal)), $"{file}: {check}");
+    }
+}
