@@ -53,6 +53,17 @@ public abstract class ExerciseSpec
     /// <exception cref="ArgumentException">The delegate's signature does not match (see <see cref="TryBind"/>).</exception>
     public abstract ExerciseEvaluation Evaluate(Delegate candidate, bool includeHidden);
 
+    /// <summary>The hint shown when a learner's results match the mistake <paramref name="mistakeName"/>.</summary>
+    /// <exception cref="ArgumentException">No mistake of that name.</exception>
+    public abstract string HintFor(string mistakeName);
+
+    /// <summary>
+    /// Runs the model of the typical mistake <paramref name="mistakeName"/> (one of <see cref="MistakeNames"/>) through
+    /// the cases, as if a learner had written it: shows what that mistake looks like and proves its hint is reachable.
+    /// </summary>
+    /// <exception cref="ArgumentException">No mistake of that name.</exception>
+    public abstract ExerciseEvaluation EvaluateMistake(string mistakeName, bool includeHidden);
+
     /// <summary>
     /// Converts any delegate with the expected parameter and return types to <see cref="DelegateType"/>,
     /// or explains what differs (so a wrong signature reads as such, not as a cast error).
@@ -191,8 +202,15 @@ public sealed class ExerciseSpec<TDelegate> : ExerciseSpec
         return new ExerciseEvaluation(Id, Title, Points, results, hints);
     }
 
-    /// <summary>Runs only the named mistake's model through the cases (used by tests of the detectors).</summary>
-    internal TDelegate MistakeModel(string name) => _mistakes.Single(m => m.Name == name).Model;
+    /// <inheritdoc/>
+    public override string HintFor(string mistakeName) => Find(mistakeName).Hint;
+
+    /// <inheritdoc/>
+    public override ExerciseEvaluation EvaluateMistake(string mistakeName, bool includeHidden) => Evaluate(Find(mistakeName).Model, includeHidden);
+
+    private Mistake<TDelegate> Find(string mistakeName) =>
+        _mistakes.FirstOrDefault(m => m.Name == mistakeName)
+        ?? throw new ArgumentException($"Exercise {Id} has no mistake \"{mistakeName}\"; it has {string.Join(", ", MistakeNames)}.", nameof(mistakeName));
 }
 
 /// <summary>A typical wrong answer: a model of it, and what to tell a learner whose results match it.</summary>

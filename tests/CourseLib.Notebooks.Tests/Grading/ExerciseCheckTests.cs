@@ -170,3 +170,38 @@ public class ExerciseUseTests
         Assert.Contains("using your GeluForward", output, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Every mistake detector can fire in the check cell: its model fails the visible cases and gets its own hint.</summary>
+public class MistakeDetectorTests
+{
+    public static TheoryData<string, string> Mistakes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (ExerciseSpec e in ExerciseCatalog.All)
+        {
+            foreach (string m in e.MistakeNames)
+            {
+                data.Add(e.Id, m);
+            }
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Catalog_EveryExercise_HasAtLeastTwoMistakeDetectors()
+    {
+        Assert.All(ExerciseCatalog.All, e => Assert.True(e.MistakeNames.Count >= 2, e.Id));
+    }
+
+    [Theory]
+    [MemberData(nameof(Mistakes))]
+    public void MistakeModel_VisibleCases_FailsWithAHint(string id, string mistake)
+    {
+        ExerciseSpec spec = ExerciseCatalog.Get(id);
+        ExerciseEvaluation eval = spec.EvaluateMistake(mistake, includeHidden: false);
+        Assert.NotEqual(ExerciseStatus.Passed, eval.Status);
+        Assert.Contains(spec.HintFor(mistake), eval.Hints);
+        Assert.True(eval.Score < eval.Points);
+    }
+}
