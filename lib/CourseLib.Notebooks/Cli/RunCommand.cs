@@ -111,7 +111,8 @@ public static class RunCommand
                 string status = r.Status == CellStatus.Succeeded ? "ok" : r.Status.ToString().ToUpperInvariant();
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{status} {r.Seconds:0.00} s  (elapsed {clock.Elapsed.TotalSeconds:0.0} s)"));
             }
-        });
+        },
+        running => console.Write(string.Create(CultureInfo.InvariantCulture, $"{running.TotalSeconds:0} s ... ")));
 
         if (result.Cells.FirstOrDefault(c => c.Status == CellStatus.Failed) is { Error: { } error })
         {

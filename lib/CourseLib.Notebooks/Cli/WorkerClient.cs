@@ -13,6 +13,8 @@ namespace CourseLib.Notebooks.Cli;
 /// </summary>
 public sealed class WorkerClient
 {
+    private static readonly TimeSpan s_startupAllowance = TimeSpan.FromSeconds(60);
+
     private readonly TimeSpan _cellTimeout;
     private readonly string? _nugetCache;
 
@@ -28,8 +30,14 @@ public sealed class WorkerClient
         _nugetCache = nugetCache;
     }
 
-    /// <summary>Runs the notebook; <paramref name="onEvent"/> sees every progress event as it arrives.</summary>
-    public NotebookResult Run(NotebookDocument document, string resultPath, Action<WorkerEvent>? onEvent = null)
+    /// <summary>How often <c>onStillRunning</c> is called while one cell keeps running.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs the notebook; <paramref name="onEvent"/> sees every progress event as it arrives, and
+    /// <paramref name="onStillRunning"/> is told every <see cref="HeartbeatInterval"/> how long the current cell has run.
+    /// </summary>
+    public NotebookResult Run(NotebookDocument document, string resultPath, Action<WorkerEvent>? onEvent = null, Action<TimeSpan>? onStillRunning = null)
     {
         ArgumentNullException.ThrowIfNull(document);
         var clock = Stopwatch.StartNew();
@@ -44,7 +52,12 @@ public sealed class WorkerClient
         using var process = new Process { StartInfo = psi };
         process.OutputDataReceived += (_, e) =>
         {
-            if (WorkerEvent.TryParse(e.Data) is { } ev)
+            if (e.Data is null)
+            {
+                // End of the worker's stdout: it exited (or closed it), and no event can follow.
+                events.CompleteAdding();
+            }
+            else if (WorkerEvent.TryParse(e.Data) is { } ev)
             {
                 events.Add(ev);
             }
@@ -59,15 +72,15 @@ public sealed class WorkerClient
                 }
             }
         };
-        process.Exited += (_, _) => events.CompleteAdding();
-        process.EnableRaisingEvents = true;
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         var finished = new Dictionary<int, CellResult>();
         int? running = null;
-        DateTime deadline = DateTime.UtcNow + _cellTimeout;
+        var runningClock = new Stopwatch();
+        // Before the first cell the worker starts .NET and warms up the compiler: allow for a busy machine.
+        DateTime deadline = DateTime.UtcNow + _cellTimeout + s_startupAllowance;
         bool timedOut = false;
         while (!events.IsCompleted)
         {
@@ -79,12 +92,29 @@ public sealed class WorkerClient
                 break;
             }
 
-            if (events.TryTake(out WorkerEvent? ev, wait))
+            if (running is not null)
+            {
+                TimeSpan nextBeat = HeartbeatInterval - TimeSpan.FromTicks(runningClock.Elapsed.Ticks % HeartbeatInterval.Ticks);
+                if (nextBeat < wait)
+                {
+                    wait = nextBeat;
+                }
+            }
+
+            if (!events.TryTake(out WorkerEvent? ev, wait))
+            {
+                if (running is not null && runningClock.Elapsed >= HeartbeatInterval)
+                {
+                    onStillRunning?.Invoke(runningClock.Elapsed);
+                }
+            }
+            else
             {
                 onEvent?.Invoke(ev);
                 if (ev.Type == "started")
                 {
                     running = ev.Cell;
+                    runningClock.Restart();
                     deadline = DateTime.UtcNow + _cellTimeout;
                 }
                 else if (ev.Result is not null)
@@ -106,7 +136,7 @@ public sealed class WorkerClient
         string reason = timedOut
             ? $"the cell ran longer than the {_cellTimeout.TotalSeconds:0.###} s cell timeout and was stopped."
             : $"the worker process exited with code {process.ExitCode}.\n{string.Join("\n", stderr)}".TrimEnd();
-        NotebookResult result = Synthesize(document, finished, running, timedOut ? "timeout" : "exception", reason, clock.Elapsed);
+        NotebookResult result = Synthesize(document, finished, running, runningClock.Elapsed, timedOut ? "timeout" : "exception", reason, clock.Elapsed);
         ResultJson.Write(result, resultPath);
         return result;
     }
@@ -148,7 +178,8 @@ public sealed class WorkerClient
         return psi;
     }
 
-    private static NotebookResult Synthesize(NotebookDocument document, Dictionary<int, CellResult> finished, int? running, string kind, string reason, TimeSpan elapsed)
+    private static NotebookResult Synthesize(
+        NotebookDocument document, Dictionary<int, CellResult> finished, int? running, TimeSpan runningFor, string kind, string reason, TimeSpan elapsed)
     {
         var cells = new List<CellResult>();
         bool failedOne = false;
@@ -162,7 +193,7 @@ public sealed class WorkerClient
             else if (!failedOne && (running == cell.Number || running is null))
             {
                 string message = $"{document.Path}: cell {cell.Number}: {reason}";
-                cells.Add(new CellResult(cell.Number, CellStatus.Failed, [], 0, new CellError(kind, message, null, cell.FirstLine)));
+                cells.Add(new CellResult(cell.Number, CellStatus.Failed, [], runningFor.TotalSeconds, new CellError(kind, message, null, cell.FirstLine)));
                 failedOne = true;
             }
             else

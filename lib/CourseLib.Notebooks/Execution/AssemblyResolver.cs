@@ -37,9 +37,6 @@ public sealed class AssemblyResolver
     /// <summary>The process-wide resolver (assembly loading is process-wide).</summary>
     public static AssemblyResolver Shared => s_shared.Value;
 
-    /// <summary>True when the runner itself provides an assembly of this simple name.</summary>
-    public bool IsProvidedByHost(string simpleName) => _trusted.Contains(simpleName);
-
     /// <summary>Loads a <c>#r</c>'d assembly (unless the host provides one of that name) and probes its folder for dependencies.</summary>
     public void AddReferencedFile(string path)
     {

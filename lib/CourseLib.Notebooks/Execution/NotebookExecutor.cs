@@ -49,6 +49,11 @@ public sealed class NotebookExecutor
         try
         {
             int total = document.Cells.Count;
+            if (document.Cells.Any(c => c.Kernel == KernelNames.CSharp))
+            {
+                state.Session.Start();
+            }
+
             bool stopped = false;
             foreach (NotebookCell cell in document.Cells)
             {
@@ -100,6 +105,11 @@ public sealed class NotebookExecutor
         {
             int? lineInFile = f.LineInCell is int l ? cell.FirstLine + l - 1 : null;
             error = new CellError(f.Kind, $"{state.Document.Path}: cell {cell.Number}{(f.LineInCell is int li ? $", line {li} (file line {lineInFile})" : "")}: {f.Message}", f.LineInCell, lineInFile);
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Preparing the cell went wrong (an unreadable #r'd file, a corrupt restore): still this cell's failure.
+            error = new CellError("directive", $"{state.Document.Path}: cell {cell.Number}: {e.GetType().Name}: {e.Message}", null, null);
         }
 
         IReadOnlyList<CellOutput> produced = state.Outputs.TakeAll();
@@ -165,7 +175,8 @@ public sealed class NotebookExecutor
 
         if (directives.Time)
         {
-            // The kernel's #!time reports the submission's elapsed time this way.
+            // As the kernel's #!time (dotnet/interactive KernelExtensions.UseTime): a text/plain display published
+            // when the submission completes, "Wall time: {elapsed.TotalMilliseconds}ms".
             state.Outputs.Display(ValueFormatter.PlainText, $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms");
         }
     }
@@ -177,12 +188,12 @@ public sealed class NotebookExecutor
         {
             if (state.Packages.TryGetValue(request.Name, out string? existing))
             {
-                if (!string.Equals(existing, request.Version, StringComparison.OrdinalIgnoreCase))
+                // A request without a version takes the one already added; the kernel refuses a second version.
+                if (request.Version is not null && !string.Equals(existing, request.Version, StringComparison.OrdinalIgnoreCase))
                 {
-                    // The kernel refuses a second version of a package in one session.
                     throw new CellFailure(
                         "directive",
-                        $"{request.Name} version {request.Version ?? "(latest)"} cannot be added because version {existing ?? "(latest)"} was added previously.",
+                        $"{request.Name} version {request.Version} cannot be added because version {existing ?? "(latest)"} was added previously.",
                         request.LineInCell);
                 }
 
@@ -221,6 +232,12 @@ public sealed class NotebookExecutor
             throw new CellFailure("directive", $"#!import: file not found: {path}", import.LineInCell);
         }
 
+        if (state.Importing.Contains(path) || path == Path.GetFullPath(state.Document.Path))
+        {
+            throw new CellFailure("directive", $"#!import: {path} imports itself (directly or through other imports).", import.LineInCell);
+        }
+
+        state.Importing.Push(path);
         try
         {
             switch (Path.GetExtension(path).ToLowerInvariant())
@@ -267,11 +284,18 @@ public sealed class NotebookExecutor
         {
             throw new CellFailure("directive", e.Message, import.LineInCell);
         }
+        finally
+        {
+            state.Importing.Pop();
+        }
     }
 
     private sealed record NotebookState(NotebookDocument Document, string Folder, ScriptSession Session, OutputCollector Outputs)
     {
         public Dictionary<string, string?> Packages { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Files being imported right now, innermost on top, to refuse an import cycle.</summary>
+        public Stack<string> Importing { get; } = new();
     }
 
     private sealed class CellFailure(string kind, string message, int? lineInCell) : Exception(message)

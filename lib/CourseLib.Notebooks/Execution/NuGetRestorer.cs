@@ -59,15 +59,36 @@ public sealed class NuGetRestorer
         // A floating version ("latest") is restored every run, as the kernel would see a newer package.
         bool floating = sorted.Any(p => p.Value is null);
 
-        if (floating || !File.Exists(stamp) || !File.Exists(assets))
+        Directory.CreateDirectory(dir);
+        // Two runs (say CI's course run and a test run) may restore the same set at once: one at a time per set.
+        using (FileStream gate = AcquireLock(Path.Combine(dir, ".lock")))
         {
-            Directory.CreateDirectory(dir);
-            WriteProject(dir, sorted);
-            RunRestore(dir, key);
-            File.WriteAllText(stamp, key + "\n");
+            if (floating || !File.Exists(stamp) || !File.Exists(assets))
+            {
+                File.Delete(stamp);
+                WriteProject(dir, sorted);
+                RunRestore(dir, key);
+                File.WriteAllText(stamp, key + "\n");
+            }
         }
 
         return ReadAssets(assets);
+    }
+
+    private static FileStream AcquireLock(string path)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (clock.Elapsed < TimeSpan.FromMinutes(10))
+            {
+                Thread.Sleep(200);
+            }
+        }
     }
 
     private static void WriteProject(string dir, List<KeyValuePair<string, string?>> packages)
@@ -95,7 +116,8 @@ public sealed class NuGetRestorer
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { "restore", "packages.csproj", "-nologo", "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false", "-p:ImportDirectoryPackagesProps=false" })
+        // No lingering build servers: they would inherit our output pipes and keep them open after the restore.
+        foreach (string a in new[] { "restore", "packages.csproj", "-nologo", "--disable-build-servers", "-p:ImportDirectoryBuildProps=false", "-p:ImportDirectoryBuildTargets=false", "-p:ImportDirectoryPackagesProps=false" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -104,6 +126,7 @@ public sealed class NuGetRestorer
         psi.Environment.Remove("MSBuildExtensionsPath");
         psi.Environment.Remove("MSBuildSDKsPath");
         psi.Environment.Remove("MSBUILD_EXE_PATH");
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         using Process p = Process.Start(psi) ?? throw new InvalidOperationException("Could not start `dotnet restore`.");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();

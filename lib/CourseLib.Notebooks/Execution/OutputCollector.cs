@@ -12,6 +12,9 @@ public sealed class OutputCollector
 {
     private readonly Lock _lock = new();
     private readonly List<CellOutput> _outputs = [];
+    // The stream output being written, kept open so a cell printing thousands of lines appends in linear time.
+    private readonly StringBuilder _open = new();
+    private string? _openKind;
     private int _nextDisplayId;
 
     /// <summary>Starts collecting for a new cell and returns what the previous cell produced.</summary>
@@ -19,6 +22,7 @@ public sealed class OutputCollector
     {
         lock (_lock)
         {
+            CloseStream();
             CellOutput[] all = [.. _outputs];
             _outputs.Clear();
             return all;
@@ -35,14 +39,13 @@ public sealed class OutputCollector
 
         lock (_lock)
         {
-            if (_outputs.Count > 0 && _outputs[^1] is { DisplayId: null } last && last.Kind == kind)
+            if (_openKind != kind)
             {
-                _outputs[^1] = last with { Value = last.Value + text };
+                CloseStream();
+                _openKind = kind;
             }
-            else
-            {
-                _outputs.Add(new CellOutput(kind, "text/plain", text));
-            }
+
+            _open.Append(text);
         }
     }
 
@@ -51,6 +54,7 @@ public sealed class OutputCollector
     {
         lock (_lock)
         {
+            CloseStream();
             string id = $"display-{++_nextDisplayId}";
             _outputs.Add(new CellOutput("display", mimeType, value, id));
             return id;
@@ -65,6 +69,7 @@ public sealed class OutputCollector
     {
         lock (_lock)
         {
+            CloseStream();
             int i = _outputs.FindIndex(o => o.DisplayId == displayId);
             if (i >= 0)
             {
@@ -74,6 +79,16 @@ public sealed class OutputCollector
             {
                 _outputs.Add(new CellOutput("display", mimeType, value, displayId));
             }
+        }
+    }
+
+    private void CloseStream()
+    {
+        if (_openKind is not null)
+        {
+            _outputs.Add(new CellOutput(_openKind, "text/plain", _open.ToString()));
+            _open.Clear();
+            _openKind = null;
         }
     }
 

@@ -45,6 +45,13 @@ public sealed class ScriptSession
             .WithFileEncoding(Encoding.UTF8);
     }
 
+    /// <summary>
+    /// Runs the preamble now, if it has not run: the first compilation warms up Roslyn (seconds on a busy
+    /// machine), which should not count against the first cell's time or timeout.
+    /// </summary>
+    public void Start() =>
+        _state ??= CSharpScript.RunAsync(Preamble, _options, _globals, typeof(ScriptGlobals)).GetAwaiter().GetResult();
+
     /// <summary>Adds assemblies for the following submissions to compile against.</summary>
     public void AddReferences(IEnumerable<string> paths)
     {
@@ -65,10 +72,9 @@ public sealed class ScriptSession
     public (bool HasValue, object? Value) Submit(string code, string submissionPath)
     {
         ArgumentNullException.ThrowIfNull(code);
-        _state ??= CSharpScript.RunAsync(Preamble, _options, _globals, typeof(ScriptGlobals)).GetAwaiter().GetResult();
-
+        Start();
         ScriptOptions options = _options.WithFilePath(submissionPath);
-        ScriptState<object> next = _state.ContinueWithAsync(code, options, catchException: _ => true).GetAwaiter().GetResult();
+        ScriptState<object> next = _state!.ContinueWithAsync(code, options, catchException: _ => true).GetAwaiter().GetResult();
         if (next.Exception is not null)
         {
             throw new SubmissionException(next.Exception);
