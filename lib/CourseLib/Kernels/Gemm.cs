@@ -42,8 +42,8 @@ internal static unsafe partial class Gemm
     /// <summary>Depth of one packed slice of k: the A strip (MR·KC·4 = 18 KB) stays in the 32 KB L1 beside the streaming B panel.</summary>
     internal static int KC = 384;
 
-    /// <summary>Width of one packed B block: KC·NC·4 bytes = 720 KB of Zen 4's 1 MB L2, the rest for C and A.</summary>
-    internal static int NC = 480;
+    /// <summary>Width of one packed B block. KC·NC·4 = 1.5 MB overflows the 1 MB L2 a little, but measured faster than 480 (720 KB): fewer blocks means fewer passes of packing A (most visible for dW = dyᵀ·x, whose A pack reads dy with a stride), and the B panels stream well from L3.</summary>
+    internal static int NC = 1024;
 
     /// <summary>Rows of A packed per block (a multiple of every tile height): 96·KC·4 = 144 KB, in L2 beside the B block.</summary>
     internal const int MC = 96;
@@ -190,7 +190,9 @@ internal static unsafe partial class Gemm
         int kcStep = RoundUp((job.K + slices - 1) / slices, 16);
         int blocks = (j1 - j0 + NC - 1) / NC;
         int ncStep = RoundUp((j1 - j0 + blocks - 1) / blocks, nr);
-        float* abuf = ws.A((MC * (KC + 16)) + 16);
+        float* abuf = ws.A((MC * (KC + 16)) + (16 * MC) + 16);
+        // Strips sit 16 floats apart: the packers store whole vectors, and a strip's last store may spill that far.
+        nint stripStride = ((nint)mr * kcStep) + 16;
         float* bbuf = ws.B((KC + 16) * (NC + nr));
         float* tile = ws.Tile(mr * nr);
 
@@ -208,17 +210,18 @@ internal static unsafe partial class Gemm
                     // Pack a block of strips back to back: for a transposed A (dyᵀ) each source row is then read
                     // as one run of MC floats while its cache lines are hot, not 12 floats per visit.
                     int iEnd = Math.Min(i1, ib + MC);
-                    for (int ic = ib; ic < iEnd; ic += mr)
+                    int full = job.TransA && Vector512.IsHardwareAccelerated ? PackATransposedFullStrips(in job, ib, iEnd, pc, kc, mr, abuf, stripStride) : 0;
+                    for (int ic = ib + (full * mr); ic < iEnd; ic += mr)
                     {
                         int rows = Math.Min(mr, iEnd - ic);
-                        PackA(in job, ic, rows, pc, kc, StripTile(job.Path, rows, mr), abuf + (nint)(ic - ib) * kc);
+                        PackA(in job, ic, rows, pc, kc, StripTile(job.Path, rows, mr), abuf + ((ic - ib) / mr * stripStride));
                     }
 
                     for (int ic = ib; ic < iEnd; ic += mr)
                     {
                         int rows = Math.Min(mr, iEnd - ic);
                         int tmr = StripTile(job.Path, rows, mr);
-                        float* ap = abuf + (nint)(ic - ib) * kc;
+                        float* ap = abuf + ((ic - ib) / mr * stripStride);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int cols = Math.Min(nr, nc - jr);
@@ -405,12 +408,61 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
+    /// For op(A) = Aᵀ (A stored [k, m]): packs every full strip of rows ib..iEnd, walking k in the outer loop so
+    /// each source row is read as one contiguous run (whole cache lines) instead of being revisited once per
+    /// strip. Returns how many strips it packed; the caller packs the rest (a partial strip, or one whose
+    /// 16-float load would run past the row).
+    /// </summary>
+    private static int PackATransposedFullStrips(in Job job, int ib, int iEnd, int pc, int kc, int mr, float* dst, nint stripStride)
+    {
+        int strips = 0;
+        while (ib + ((strips + 1) * mr) <= iEnd && ib + (strips * mr) + 16 <= job.M)
+        {
+            strips++;
+        }
+
+        float* src = job.A + (nint)pc * job.Lda + ib;
+        for (int p = 0; p < kc; p++)
+        {
+            float* s = src + (nint)p * job.Lda;
+            float* d = dst + (nint)p * mr;
+            for (int q = 0; q < strips; q++)
+            {
+                Vector512.Load(s + (q * mr)).Store(d + (q * stripStride));
+            }
+        }
+
+        return strips;
+    }
+
+    /// <summary>
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] into consecutive nr-wide column panels, panel q at dst + q·nr·kc laid
     /// out as [p·nr + j], zero-filling columns past <paramref name="nc"/>.
     /// </summary>
     private static void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
-        for (int jr = 0; jr < nc; jr += nr)
+        int start = 0;
+        if (!job.TransB && nr == 32 && Vector512.IsHardwareAccelerated)
+        {
+            // Row by row across all full panels: each source row is read front to back, which is how memory
+            // streams best when B (W in dx = dy·W) comes from DRAM; panel q receives 32 floats per row.
+            int panels = nc / 32;
+            float* src = job.B + (nint)pc * job.Ldb + jc;
+            for (int p = 0; p < kc; p++)
+            {
+                float* s = src + (nint)p * job.Ldb;
+                float* d = dst + (nint)p * 32;
+                for (int q = 0; q < panels; q++)
+                {
+                    Vector512.Load(s + (q * 32)).Store(d + ((nint)q * kc * 32));
+                    Vector512.Load(s + (q * 32) + 16).Store(d + ((nint)q * kc * 32) + 16);
+                }
+            }
+
+            start = panels * 32;
+        }
+
+        for (int jr = start; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             float* panel = dst + (nint)jr * kc;
@@ -418,19 +470,6 @@ internal static unsafe partial class Gemm
             {
                 // op(B)[p, j] = B[p, j]: each step of k copies one contiguous run of the row.
                 float* src = job.B + (nint)pc * job.Ldb + jc + jr;
-                if (Vector512.IsHardwareAccelerated && cols == 32 && nr == 32)
-                {
-                    for (int p = 0; p < kc; p++)
-                    {
-                        float* s = src + (nint)p * job.Ldb;
-                        float* d = panel + (nint)p * 32;
-                        Vector512.Load(s).Store(d);
-                        Vector512.Load(s + 16).Store(d + 16);
-                    }
-
-                    continue;
-                }
-
                 for (int p = 0; p < kc; p++)
                 {
                     var s = new ReadOnlySpan<float>(src + (nint)p * job.Ldb, cols);
