@@ -32,7 +32,7 @@ internal sealed class ResidualLayerNormSuite : IBenchmarkSuite
         string shape = $"{n}×{c}";
         if (!backward)
         {
-            return new BenchmarkCase("Residual+LayerNorm fwd", shape,
+            return new BenchmarkCase("Residual+LN fwd", shape,
                 () => ResidualLayerNorm.Forward(d.X, d.R, d.Gamma, d.Beta, sum, y, mean, rstd, n, c),
                 () =>
                 {
@@ -43,7 +43,7 @@ internal sealed class ResidualLayerNormSuite : IBenchmarkSuite
                 16.0 * n * c, 0) { Resources = resources };
         }
 
-        return new BenchmarkCase("Residual+LayerNorm fwd+bwd", shape,
+        return new BenchmarkCase("Residual+LN fwd+bwd", shape,
             () =>
             {
                 ResidualLayerNorm.Forward(d.X, d.R, d.Gamma, d.Beta, sum, y, mean, rstd, n, c);

@@ -33,7 +33,7 @@ internal sealed class SoftmaxCrossEntropySuite : IBenchmarkSuite
         string shape = $"{n}×{v}";
         if (!backward)
         {
-            return new BenchmarkCase("SoftmaxCrossEntropy fwd", shape,
+            return new BenchmarkCase("SoftmaxCE fwd", shape,
                 () => SoftmaxCrossEntropy.Forward(d.X, targets, probs, n, v),
                 () =>
                 {
@@ -43,7 +43,7 @@ internal sealed class SoftmaxCrossEntropySuite : IBenchmarkSuite
                 8.0 * n * v, 0) { Resources = resources };
         }
 
-        return new BenchmarkCase("SoftmaxCrossEntropy fwd+bwd", shape,
+        return new BenchmarkCase("SoftmaxCE fwd+bwd", shape,
             () =>
             {
                 SoftmaxCrossEntropy.Forward(d.X, targets, probs, n, v);
