@@ -55,7 +55,7 @@ internal readonly struct GeluErfOp : IActivation
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
         Vector512<float> cdf = ActivationMath.NormalCdf(x);
-        Vector512<float> pdf = ActivationMath.Exp(x * x * Vector512.Create(-0.5f)) * Vector512.Create(ActivationMath.InvSqrt2Pi);
+        Vector512<float> pdf = ActivationMath.ExpMinusHalfSquare(x) * Vector512.Create(ActivationMath.InvSqrt2Pi);
         value = Limits.Value(x, x * cdf);
         return Limits.Slope(x, Vector512.FusedMultiplyAdd(x, pdf, cdf));
     }
@@ -65,7 +65,7 @@ internal readonly struct GeluErfOp : IActivation
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
         Vector256<float> cdf = ActivationMath.NormalCdf(x);
-        Vector256<float> pdf = ActivationMath.Exp(x * x * Vector256.Create(-0.5f)) * Vector256.Create(ActivationMath.InvSqrt2Pi);
+        Vector256<float> pdf = ActivationMath.ExpMinusHalfSquare(x) * Vector256.Create(ActivationMath.InvSqrt2Pi);
         value = Limits.Value(x, x * cdf);
         return Limits.Slope(x, Vector256.FusedMultiplyAdd(x, pdf, cdf));
     }
