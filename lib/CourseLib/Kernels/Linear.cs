@@ -1,0 +1,231 @@
+// Linear (fully connected) layer, PyTorch's nn.Linear layout:
+//   x: [N, I]   W: [O, I]   b: [O] (or empty)   y: [N, O]
+//   forward   y  = x·Wᵀ + b                 y[n, o]  = b[o] + Σ_i x[n, i]·W[o, i]
+//   backward  dx += dy·W                    dx[n, i] += Σ_o dy[n, o]·W[o, i]
+//             dW += dyᵀ·x                   dW[o, i] += Σ_n dy[n, o]·x[n, i]
+//             db += Σ_n dy[n, ·]            db[o]    += Σ_n dy[n, o]
+// Each product is one call of the packed SGEMM in Gemm.cs (NT, NN and TN respectively).
+using System.Numerics.Tensors;
+
+namespace CourseLib.Kernels;
+
+/// <summary>
+/// The Linear layer y = x·Wᵀ + b over a batch of rows, with W stored [out, in] like PyTorch's <c>nn.Linear</c>.
+/// <see cref="Forward"/> and <see cref="Backward"/> run a packed, register-blocked SGEMM (AVX-512 where the CPU
+/// has it, multi-threaded above about a million multiply-adds); <see cref="ForwardReference"/> and
+/// <see cref="BackwardReference"/> are the plain loops the lesson reads. Sums accumulate in float; NaN and ∞
+/// propagate.
+/// </summary>
+public static class Linear
+{
+    /// <summary>y[N, O] = x[N, I]·Wᵀ + b, written (not accumulated) into <paramref name="y"/>.</summary>
+    /// <param name="x">Input rows, [n, inDim].</param>
+    /// <param name="w">Weights, [outDim, inDim] (row o holds the weights of output o).</param>
+    /// <param name="b">Bias, [outDim], or empty for no bias.</param>
+    /// <param name="y">Output, at least [n, outDim]; must not overlap x, w or b.</param>
+    /// <param name="n">Rows (tokens, B·T).</param>
+    /// <param name="inDim">Input features I.</param>
+    /// <param name="outDim">Output features O.</param>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
+    {
+        ValidateForward(x, w, b, y, n, inDim, outDim);
+        if (b.IsEmpty)
+        {
+            Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: false);
+            return;
+        }
+
+        // Start every row at the bias, then let the product accumulate onto it: no second pass over y.
+        for (int r = 0; r < n; r++)
+        {
+            b.CopyTo(y.Slice(r * outDim, outDim));
+        }
+
+        Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: true);
+    }
+
+    /// <summary>
+    /// Accumulates the gradients of y = x·Wᵀ + b: dx += dy·W, dW += dyᵀ·x, db += column sums of dy.
+    /// An empty <paramref name="dx"/>, <paramref name="dw"/> or <paramref name="db"/> skips that gradient.
+    /// </summary>
+    /// <param name="dy">Gradient of the loss with respect to y, [n, outDim].</param>
+    /// <param name="x">The forward input, [n, inDim].</param>
+    /// <param name="w">The weights, [outDim, inDim].</param>
+    /// <param name="dx">Accumulates the input gradient, [n, inDim], or empty.</param>
+    /// <param name="dw">Accumulates the weight gradient, [outDim, inDim], or empty.</param>
+    /// <param name="db">Accumulates the bias gradient, [outDim], or empty.</param>
+    /// <param name="n">Rows.</param>
+    /// <param name="inDim">Input features I.</param>
+    /// <param name="outDim">Output features O.</param>
+    public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
+    {
+        ValidateBackward(dy, x, w, dx, dw, db, n, inDim, outDim);
+        if (!dx.IsEmpty)
+        {
+            // dx[n, I] += dy[n, O]·W[O, I]
+            Gemm.Multiply(false, false, n, inDim, outDim, dy, outDim, w, inDim, dx, inDim, accumulate: true);
+        }
+
+        if (!dw.IsEmpty)
+        {
+            // dW[O, I] += dyᵀ[O, n]·x[n, I]; dy is read transposed straight from its [n, O] storage.
+            Gemm.Multiply(true, false, outDim, inDim, n, dy, outDim, x, inDim, dw, inDim, accumulate: true);
+        }
+
+        if (!db.IsEmpty)
+        {
+            Span<float> dbo = db.Slice(0, outDim);
+            for (int r = 0; r < n; r++)
+            {
+                TensorPrimitives.Add(dbo, dy.Slice(r * outDim, outDim), dbo);
+            }
+        }
+    }
+
+    /// <summary>The forward pass as three plain loops: what <see cref="Forward"/> computes, written to be read.</summary>
+    /// <inheritdoc cref="Forward" path="/param"/>
+    public static void ForwardReference(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
+    {
+        ValidateForward(x, w, b, y, n, inDim, outDim);
+        for (int r = 0; r < n; r++)
+        {
+            for (int o = 0; o < outDim; o++)
+            {
+                float sum = b.IsEmpty ? 0f : b[o];
+                for (int i = 0; i < inDim; i++)
+                {
+                    sum += x[r * inDim + i] * w[o * inDim + i];
+                }
+
+                y[r * outDim + o] = sum;
+            }
+        }
+    }
+
+    /// <summary>The backward pass as plain loops, one per gradient: what <see cref="Backward"/> computes.</summary>
+    /// <inheritdoc cref="Backward" path="/param"/>
+    public static void BackwardReference(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
+    {
+        ValidateBackward(dy, x, w, dx, dw, db, n, inDim, outDim);
+        if (!dx.IsEmpty)
+        {
+            for (int r = 0; r < n; r++)
+            {
+                for (int i = 0; i < inDim; i++)
+                {
+                    float sum = 0f;
+                    for (int o = 0; o < outDim; o++)
+                    {
+                        sum += dy[r * outDim + o] * w[o * inDim + i];
+                    }
+
+                    dx[r * inDim + i] += sum;
+                }
+            }
+        }
+
+        if (!dw.IsEmpty)
+        {
+            for (int o = 0; o < outDim; o++)
+            {
+                for (int i = 0; i < inDim; i++)
+                {
+                    float sum = 0f;
+                    for (int r = 0; r < n; r++)
+                    {
+                        sum += dy[r * outDim + o] * x[r * inDim + i];
+                    }
+
+                    dw[o * inDim + i] += sum;
+                }
+            }
+        }
+
+        if (!db.IsEmpty)
+        {
+            for (int o = 0; o < outDim; o++)
+            {
+                float sum = 0f;
+                for (int r = 0; r < n; r++)
+                {
+                    sum += dy[r * outDim + o];
+                }
+
+                db[o] += sum;
+            }
+        }
+    }
+
+    // The shape strings are built only on failure: validation runs on every call and must not allocate.
+    private static void ValidateForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
+    {
+        ValidateDims(n, inDim, outDim);
+        ExactLength(x.Length, (long)n * inDim, nameof(x), "n·inDim", n, inDim);
+        ExactLength(w.Length, (long)outDim * inDim, nameof(w), "outDim·inDim", outDim, inDim);
+        if (!b.IsEmpty && b.Length != outDim)
+        {
+            Check.Length(b.Length, outDim, nameof(b), "outDim (or 0 for no bias)");
+        }
+
+        MinLength(y.Length, (long)n * outDim, nameof(y), "n·outDim", n, outDim);
+        Check.NoOverlap(x, nameof(x), y, nameof(y));
+        Check.NoOverlap(w, nameof(w), y, nameof(y));
+        Check.NoOverlap(b, nameof(b), y, nameof(y));
+    }
+
+    private static void ValidateBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
+    {
+        ValidateDims(n, inDim, outDim);
+        ExactLength(dy.Length, (long)n * outDim, nameof(dy), "n·outDim", n, outDim);
+        ExactLength(x.Length, (long)n * inDim, nameof(x), "n·inDim", n, inDim);
+        ExactLength(w.Length, (long)outDim * inDim, nameof(w), "outDim·inDim", outDim, inDim);
+        if (!dx.IsEmpty)
+        {
+            MinLength(dx.Length, (long)n * inDim, nameof(dx), "n·inDim", n, inDim);
+            Check.NoOverlap(dy, nameof(dy), dx, nameof(dx));
+            Check.NoOverlap(w, nameof(w), dx, nameof(dx));
+        }
+
+        if (!dw.IsEmpty)
+        {
+            MinLength(dw.Length, (long)outDim * inDim, nameof(dw), "outDim·inDim", outDim, inDim);
+            Check.NoOverlap(dy, nameof(dy), dw, nameof(dw));
+            Check.NoOverlap(x, nameof(x), dw, nameof(dw));
+            Check.NoOverlap(dx, nameof(dx), dw, nameof(dw));
+        }
+
+        if (!db.IsEmpty)
+        {
+            MinLength(db.Length, outDim, nameof(db), "outDim", outDim, 1);
+            Check.NoOverlap(dy, nameof(dy), db, nameof(db));
+            Check.NoOverlap(dx, nameof(dx), db, nameof(db));
+            Check.NoOverlap(dw, nameof(dw), db, nameof(db));
+        }
+    }
+
+    private static void ValidateDims(int n, int inDim, int outDim)
+    {
+        Check.Positive(n, nameof(n));
+        Check.Positive(inDim, nameof(inDim));
+        Check.Positive(outDim, nameof(outDim));
+    }
+
+    private static void ExactLength(int actual, long expected, string name, string formula, int p, int q)
+    {
+        if (actual != expected)
+        {
+            Check.Length(actual, expected, name, q == 1 ? $"{formula} = {p}" : $"{formula} = {p}·{q}");
+        }
+    }
+
+    private static void MinLength(int actual, long expected, string name, string formula, int p, int q)
+    {
+        if (actual < expected)
+        {
+            Check.Destination(actual, expected, name, q == 1 ? $"{formula} = {p}" : $"{formula} = {p}·{q}");
+        }
+    }
+}
