@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -46,7 +47,7 @@ internal static class ActivationMath
 
     // e^(−x²/2) underflows float beyond |x| = 14.4; clamping x at ±20 (NaN passes) keeps x² finite, so ±∞ give
     // Φ = 0 or 1 and φ = 0 instead of ∞ − ∞ in the exact tail of x².
-    private const float GaussClamp = 20f;
+    internal const float GaussClamp = 20f;
 
     /// <summary>1/√(2π), the peak of the standard normal density φ.</summary>
     internal const float InvSqrt2Pi = 0.398942280f;
@@ -57,6 +58,13 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Exp(Vector512<float> x)
     {
+        if (Avx512F.IsSupported)
+        {
+            // vmaxps/vminps return their second operand when either is NaN, so x second lets NaN through.
+            x = Avx512F.Min(Vector512.Create(ExpMax), Avx512F.Max(Vector512.Create(ExpMin), x));
+            return Exp512Reduced(x, Vector512<float>.Zero);
+        }
+
         // Comparisons are false for NaN, so these clamps let NaN through to the arithmetic below.
         x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(ExpMax)), Vector512.Create(ExpMax), x);
         x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512.Create(ExpMin), x);
@@ -87,6 +95,12 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Exp(Vector512<float> hi, Vector512<float> lo)
     {
+        if (Avx512F.IsSupported)
+        {
+            // Callers pass a finite head (|x| ≤ GaussClamp gives hi ≥ −200); vscalefps takes any n, so no clamp.
+            return Exp512Reduced(hi, lo);
+        }
+
         // Callers keep |hi| below ExpMin's magnitude plus a few units (|x| ≤ GaussClamp gives hi ≥ −200), so only
         // the lower clamp matters; it also maps the tail to exactly 0.
         Vector512<float> low = Vector512.LessThan(hi + lo, Vector512.Create(ExpMin));
@@ -112,11 +126,43 @@ internal static class ActivationMath
         return p * s1 * s2;
     }
 
-    /// <summary>e^(−x²/2) per lane, with x² carried as an exact head + tail (see <see cref="Exp(Vector512{float}, Vector512{float})"/>).</summary>
+    // 1/d for d in [1, 15]: vrcp14ps (relative error < 2^−14) and one Newton step, e·(2 − d·e), leave < 2^−27 —
+    // below float rounding — in three pipelined instructions instead of a divide.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reciprocal(Vector512<float> d)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            return Vector512<float>.One / d;
+        }
+
+        Vector512<float> e = Avx512F.Reciprocal14(d);
+        return e * Avx512F.FusedMultiplyAddNegated(d, e, Vector512.Create(2f));
+    }
+
+    // AVX-512 form of the reduction: n from the shifter trick, 2^n applied by vscalefps, which overflows to ∞ and
+    // underflows gradually to 0 by itself (no split scaling, no integer exponent arithmetic).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp512Reduced(Vector512<float> hi, Vector512<float> lo)
+    {
+        Vector512<float> k = Vector512.FusedMultiplyAdd(hi + lo, Vector512.Create(Log2E), Vector512.Create(Shifter));
+        Vector512<float> n = k - Vector512.Create(Shifter);
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), hi);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r) + lo;
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C5));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        return Avx512F.Scale(p, n);
+    }
+
+    /// <summary>e^(−x²/2) per lane for |x| ≤ GaussClamp, with x² carried as an exact head + tail (see <see cref="Exp(Vector512{float}, Vector512{float})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> ExpMinusHalfSquare(Vector512<float> x)
     {
-        x = ClampGauss(x);
         Vector512<float> x2 = x * x;
         Vector512<float> x2Lo = Vector512.FusedMultiplyAdd(x, x, -x2);
         return Exp(x2 * Vector512.Create(-0.5f), x2Lo * Vector512.Create(-0.5f));
@@ -164,22 +210,30 @@ internal static class ActivationMath
 
     /// <summary>Φ(x), the standard normal CDF, per lane (see the class remarks for accuracy).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> NormalCdf(Vector512<float> x)
+    internal static Vector512<float> NormalCdf(Vector512<float> x) => NormalCdfClamped(ClampGauss(x));
+
+    /// <summary>Φ(xc) for an input already clamped to ±GaussClamp (Φ is exactly 0 or 1 in float beyond).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> NormalCdfClamped(Vector512<float> xc)
     {
-        Vector512<float> xc = ClampGauss(x);
         Vector512<float> z = Vector512.Abs(xc) * Vector512.Create(InvSqrt2);
-        Vector512<float> t = Vector512<float>.One / Vector512.FusedMultiplyAdd(z, Vector512.Create(0.5f), Vector512<float>.One);
+        Vector512<float> t = Reciprocal(Vector512.FusedMultiplyAdd(z, Vector512.Create(0.5f), Vector512<float>.One));
         // −z² = −x²/2 as an exact head and tail; the polynomial joins the tail.
         Vector512<float> x2 = xc * xc;
         Vector512<float> x2Lo = Vector512.FusedMultiplyAdd(xc, xc, -x2);
         Vector512<float> erfc = t * Exp(x2 * Vector512.Create(-0.5f), Vector512.FusedMultiplyAdd(x2Lo, Vector512.Create(-0.5f), ErfcPolynomial(t)));
         Vector512<float> half = erfc * Vector512.Create(0.5f);
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), half, Vector512<float>.One - half);
+        return Vector512.ConditionalSelect(Vector512.LessThan(xc, Vector512<float>.Zero), half, Vector512<float>.One - half);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ClampGauss(Vector512<float> x)
+    internal static Vector512<float> ClampGauss(Vector512<float> x)
     {
+        if (Avx512F.IsSupported)
+        {
+            return Avx512F.Min(Vector512.Create(GaussClamp), Avx512F.Max(Vector512.Create(-GaussClamp), x));
+        }
+
         x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(GaussClamp)), Vector512.Create(GaussClamp), x);
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-GaussClamp)), Vector512.Create(-GaussClamp), x);
     }
@@ -258,11 +312,10 @@ internal static class ActivationMath
         return p * s1 * s2;
     }
 
-    /// <summary>e^(−x²/2) per lane, with x² carried as an exact head + tail (see <see cref="Exp(Vector256{float}, Vector256{float})"/>).</summary>
+    /// <summary>e^(−x²/2) per lane for |x| ≤ GaussClamp, with x² carried as an exact head + tail (see <see cref="Exp(Vector256{float}, Vector256{float})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> ExpMinusHalfSquare(Vector256<float> x)
     {
-        x = ClampGauss(x);
         Vector256<float> x2 = x * x;
         Vector256<float> x2Lo = Vector256.FusedMultiplyAdd(x, x, -x2);
         return Exp(x2 * Vector256.Create(-0.5f), x2Lo * Vector256.Create(-0.5f));
@@ -308,9 +361,12 @@ internal static class ActivationMath
 
     /// <summary>Φ(x) per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> NormalCdf(Vector256<float> x)
+    internal static Vector256<float> NormalCdf(Vector256<float> x) => NormalCdfClamped(ClampGauss(x));
+
+    /// <summary>Φ(xc) for an input already clamped to ±GaussClamp (Φ is exactly 0 or 1 in float beyond).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> NormalCdfClamped(Vector256<float> xc)
     {
-        Vector256<float> xc = ClampGauss(x);
         Vector256<float> z = Vector256.Abs(xc) * Vector256.Create(InvSqrt2);
         Vector256<float> t = Vector256<float>.One / Vector256.FusedMultiplyAdd(z, Vector256.Create(0.5f), Vector256<float>.One);
         // −z² = −x²/2 as an exact head and tail; the polynomial joins the tail.
@@ -318,11 +374,11 @@ internal static class ActivationMath
         Vector256<float> x2Lo = Vector256.FusedMultiplyAdd(xc, xc, -x2);
         Vector256<float> erfc = t * Exp(x2 * Vector256.Create(-0.5f), Vector256.FusedMultiplyAdd(x2Lo, Vector256.Create(-0.5f), ErfcPolynomial(t)));
         Vector256<float> half = erfc * Vector256.Create(0.5f);
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), half, Vector256<float>.One - half);
+        return Vector256.ConditionalSelect(Vector256.LessThan(xc, Vector256<float>.Zero), half, Vector256<float>.One - half);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ClampGauss(Vector256<float> x)
+    internal static Vector256<float> ClampGauss(Vector256<float> x)
     {
         x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(GaussClamp)), Vector256.Create(GaussClamp), x);
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-GaussClamp)), Vector256.Create(-GaussClamp), x);
