@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -47,28 +48,43 @@ internal readonly struct ReluOp : IActivation
     }
 }
 
-/// <summary>Exact GELU: f(x) = x·Φ(x), f′(x) = Φ(x) + x·φ(x).</summary>
+/// <summary>
+/// Exact GELU: f(x) = x·Φ(x), f′(x) = Φ(x) + x·φ(x). Everything is computed on xc = x clamped to ±20 (NaN passes),
+/// where Φ is already exactly 0 or 1 and φ exactly 0 in float; the value uses max(x, −20)·Φ, so ±∞ give the limits
+/// (+∞ and −0; slopes 1 and 0) with no extra test.
+/// </summary>
 internal readonly struct GeluErfOp : IActivation
 {
-    public static Vector512<float> Value(Vector512<float> x) => x * ActivationMath.NormalCdf(x);
+    public static Vector512<float> Value(Vector512<float> x) =>
+        FloorAtMinus20(x) * ActivationMath.NormalCdfClamped(ActivationMath.ClampGauss(x));
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
-        Vector512<float> cdf = ActivationMath.NormalCdf(x);
-        Vector512<float> pdf = ActivationMath.Exp(x * x * Vector512.Create(-0.5f)) * Vector512.Create(ActivationMath.InvSqrt2Pi);
-        value = x * cdf;
-        return Vector512.FusedMultiplyAdd(x, pdf, cdf);
+        Vector512<float> xc = ActivationMath.ClampGauss(x);
+        Vector512<float> cdf = ActivationMath.NormalCdfClamped(xc);
+        Vector512<float> pdf = ActivationMath.ExpMinusHalfSquare(xc) * Vector512.Create(ActivationMath.InvSqrt2Pi);
+        value = FloorAtMinus20(x) * cdf;
+        return Vector512.FusedMultiplyAdd(xc, pdf, cdf);
     }
 
-    public static Vector256<float> Value(Vector256<float> x) => x * ActivationMath.NormalCdf(x);
+    public static Vector256<float> Value(Vector256<float> x) =>
+        FloorAtMinus20(x) * ActivationMath.NormalCdfClamped(ActivationMath.ClampGauss(x));
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
-        Vector256<float> cdf = ActivationMath.NormalCdf(x);
-        Vector256<float> pdf = ActivationMath.Exp(x * x * Vector256.Create(-0.5f)) * Vector256.Create(ActivationMath.InvSqrt2Pi);
-        value = x * cdf;
-        return Vector256.FusedMultiplyAdd(x, pdf, cdf);
+        Vector256<float> xc = ActivationMath.ClampGauss(x);
+        Vector256<float> cdf = ActivationMath.NormalCdfClamped(xc);
+        Vector256<float> pdf = ActivationMath.ExpMinusHalfSquare(xc) * Vector256.Create(ActivationMath.InvSqrt2Pi);
+        value = FloorAtMinus20(x) * cdf;
+        return Vector256.FusedMultiplyAdd(xc, pdf, cdf);
     }
+
+    private static Vector512<float> FloorAtMinus20(Vector512<float> x) => Avx512F.IsSupported
+        ? Avx512F.Max(Vector512.Create(-ActivationMath.GaussClamp), x)
+        : Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-ActivationMath.GaussClamp)), Vector512.Create(-ActivationMath.GaussClamp), x);
+
+    private static Vector256<float> FloorAtMinus20(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-ActivationMath.GaussClamp)), Vector256.Create(-ActivationMath.GaussClamp), x);
 }
 
 /// <summary>
@@ -83,58 +99,74 @@ internal readonly struct GeluTanhOp : IActivation
 
     public static Vector512<float> Value(Vector512<float> x)
     {
-        Vector512<float> x2 = x * x;
-        Vector512<float> twoU = x * Vector512.FusedMultiplyAdd(x2, Vector512.Create(2 * Sqrt2OverPi * Cubic), Vector512.Create(2 * Sqrt2OverPi));
-        return x * ActivationMath.Sigmoid(twoU);
+        Vector512<float> xc = Clamp(x);
+        Vector512<float> twoU = xc * Vector512.FusedMultiplyAdd(xc * xc, Vector512.Create(2 * Sqrt2OverPi * Cubic), Vector512.Create(2 * Sqrt2OverPi));
+        return Limits.Value(x, x * ActivationMath.Sigmoid(twoU));
     }
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
-        Vector512<float> x2 = x * x;
-        Vector512<float> twoU = x * Vector512.FusedMultiplyAdd(x2, Vector512.Create(2 * Sqrt2OverPi * Cubic), Vector512.Create(2 * Sqrt2OverPi));
+        Vector512<float> xc = Clamp(x);
+        Vector512<float> x2 = xc * xc;
+        Vector512<float> twoU = xc * Vector512.FusedMultiplyAdd(x2, Vector512.Create(2 * Sqrt2OverPi * Cubic), Vector512.Create(2 * Sqrt2OverPi));
         Vector512<float> twoDu = Vector512.FusedMultiplyAdd(x2, Vector512.Create(2 * Sqrt2OverPi * 3 * Cubic), Vector512.Create(2 * Sqrt2OverPi));
-        Vector512<float> s = ActivationMath.Sigmoid(twoU);
-        value = x * s;
-        return Vector512.FusedMultiplyAdd(x * s * (Vector512<float>.One - s), twoDu, s);
+        Vector512<float> s = ActivationMath.Sigmoid(twoU, out Vector512<float> sc);
+        value = Limits.Value(x, x * s);
+        return Limits.Slope(x, Vector512.FusedMultiplyAdd(xc * s * sc, twoDu, s));
+    }
+
+    // σ(2u) saturates for |x| > 6; clamping at ±100 keeps x³ and x² finite (no ∞·0 in the slope) and lets NaN through.
+    private static Vector512<float> Clamp(Vector512<float> x)
+    {
+        x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(100f)), Vector512.Create(100f), x);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-100f)), Vector512.Create(-100f), x);
     }
 
     public static Vector256<float> Value(Vector256<float> x)
     {
-        Vector256<float> x2 = x * x;
-        Vector256<float> twoU = x * Vector256.FusedMultiplyAdd(x2, Vector256.Create(2 * Sqrt2OverPi * Cubic), Vector256.Create(2 * Sqrt2OverPi));
-        return x * ActivationMath.Sigmoid(twoU);
+        Vector256<float> xc = Clamp(x);
+        Vector256<float> twoU = xc * Vector256.FusedMultiplyAdd(xc * xc, Vector256.Create(2 * Sqrt2OverPi * Cubic), Vector256.Create(2 * Sqrt2OverPi));
+        return Limits.Value(x, x * ActivationMath.Sigmoid(twoU));
     }
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
-        Vector256<float> x2 = x * x;
-        Vector256<float> twoU = x * Vector256.FusedMultiplyAdd(x2, Vector256.Create(2 * Sqrt2OverPi * Cubic), Vector256.Create(2 * Sqrt2OverPi));
+        Vector256<float> xc = Clamp(x);
+        Vector256<float> x2 = xc * xc;
+        Vector256<float> twoU = xc * Vector256.FusedMultiplyAdd(x2, Vector256.Create(2 * Sqrt2OverPi * Cubic), Vector256.Create(2 * Sqrt2OverPi));
         Vector256<float> twoDu = Vector256.FusedMultiplyAdd(x2, Vector256.Create(2 * Sqrt2OverPi * 3 * Cubic), Vector256.Create(2 * Sqrt2OverPi));
-        Vector256<float> s = ActivationMath.Sigmoid(twoU);
-        value = x * s;
-        return Vector256.FusedMultiplyAdd(x * s * (Vector256<float>.One - s), twoDu, s);
+        Vector256<float> s = ActivationMath.Sigmoid(twoU, out Vector256<float> sc);
+        value = Limits.Value(x, x * s);
+        return Limits.Slope(x, Vector256.FusedMultiplyAdd(xc * s * sc, twoDu, s));
+    }
+
+    // σ(2u) saturates for |x| > 6; clamping at ±100 keeps x³ and x² finite (no ∞·0 in the slope) and lets NaN through.
+    private static Vector256<float> Clamp(Vector256<float> x)
+    {
+        x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(100f)), Vector256.Create(100f), x);
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-100f)), Vector256.Create(-100f), x);
     }
 }
 
 /// <summary>SiLU/Swish: f(x) = x·σ(x), f′(x) = σ(x)·(1 + x·(1 − σ(x))).</summary>
 internal readonly struct SiluOp : IActivation
 {
-    public static Vector512<float> Value(Vector512<float> x) => x * ActivationMath.Sigmoid(x);
+    public static Vector512<float> Value(Vector512<float> x) => Limits.Value(x, x * ActivationMath.Sigmoid(x));
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
-        Vector512<float> s = ActivationMath.Sigmoid(x);
-        value = x * s;
-        return s * Vector512.FusedMultiplyAdd(x, Vector512<float>.One - s, Vector512<float>.One);
+        Vector512<float> s = ActivationMath.Sigmoid(x, out Vector512<float> sc);
+        value = Limits.Value(x, x * s);
+        return Limits.Slope(x, s * Vector512.FusedMultiplyAdd(x, sc, Vector512<float>.One));
     }
 
-    public static Vector256<float> Value(Vector256<float> x) => x * ActivationMath.Sigmoid(x);
+    public static Vector256<float> Value(Vector256<float> x) => Limits.Value(x, x * ActivationMath.Sigmoid(x));
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
-        Vector256<float> s = ActivationMath.Sigmoid(x);
-        value = x * s;
-        return s * Vector256.FusedMultiplyAdd(x, Vector256<float>.One - s, Vector256<float>.One);
+        Vector256<float> s = ActivationMath.Sigmoid(x, out Vector256<float> sc);
+        value = Limits.Value(x, x * s);
+        return Limits.Slope(x, s * Vector256.FusedMultiplyAdd(x, sc, Vector256<float>.One));
     }
 }
 
@@ -145,17 +177,55 @@ internal readonly struct SigmoidOp : IActivation
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
-        value = ActivationMath.Sigmoid(x);
-        return value * (Vector512<float>.One - value);
+        value = ActivationMath.Sigmoid(x, out Vector512<float> sc);
+        return value * sc;
     }
 
     public static Vector256<float> Value(Vector256<float> x) => ActivationMath.Sigmoid(x);
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
-        value = ActivationMath.Sigmoid(x);
-        return value * (Vector256<float>.One - value);
+        value = ActivationMath.Sigmoid(x, out Vector256<float> sc);
+        return value * sc;
     }
+}
+
+/// <summary>
+/// GELU (both forms) and SiLU tend to ReLU at ±∞: f(+∞) = +∞, f(−∞) = 0, f′(+∞) = 1, f′(−∞) = 0. Their formulas
+/// evaluate ∞·0 = NaN there (libtorch 2.10 returns NaN for GELU(±∞) and SiLU(−∞)); we return the limits instead,
+/// which costs one compare and a blend per vector. NaN inputs still give NaN.
+/// </summary>
+internal static class Limits
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Value(Vector512<float> x, Vector512<float> value) =>
+        Vector512.ConditionalSelect(IsInfinity(x), Vector512.Max(x, Vector512<float>.Zero), value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Slope(Vector512<float> x, Vector512<float> slope) =>
+        Vector512.ConditionalSelect(IsInfinity(x),
+            Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512<float>.One, Vector512<float>.Zero), slope);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Value(Vector256<float> x, Vector256<float> value) =>
+        Vector256.ConditionalSelect(IsInfinity(x), Vector256.Max(x, Vector256<float>.Zero), value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Slope(Vector256<float> x, Vector256<float> slope) =>
+        Vector256.ConditionalSelect(IsInfinity(x),
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero), slope);
+
+    /// <summary>The scalar form the references use: the limit at ±∞, otherwise <paramref name="value"/>.</summary>
+    internal static double Value(double x, double value) => double.IsInfinity(x) ? Math.Max(x, 0) : value;
+
+    /// <summary>The scalar form of <see cref="Slope(Vector512{float}, Vector512{float})"/>.</summary>
+    internal static double Slope(double x, double slope) => double.IsInfinity(x) ? (x > 0 ? 1 : 0) : slope;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> IsInfinity(Vector512<float> x) => Vector512.Equals(Vector512.Abs(x), Vector512.Create(float.PositiveInfinity));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> IsInfinity(Vector256<float> x) => Vector256.Equals(Vector256.Abs(x), Vector256.Create(float.PositiveInfinity));
 }
 
 /// <summary>
@@ -259,6 +329,17 @@ internal static class Elementwise
         int i = 0;
         if (wide)
         {
+            // Two independent vectors per iteration: one activation is a ~40-deep dependency chain (exp, divide,
+            // polynomials), so a single chain leaves the pipes waiting on latency; four would spill registers.
+            for (; i <= n - 2 * Vector512<float>.Count; i += 2 * Vector512<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector512<float> a = TOp.Value(Vector512.LoadUnsafe(ref xr, o));
+                Vector512<float> b = TOp.Value(Vector512.LoadUnsafe(ref xr, o + 16));
+                a.StoreUnsafe(ref yr, o);
+                b.StoreUnsafe(ref yr, o + 16);
+            }
+
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 TOp.Value(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
@@ -302,6 +383,15 @@ internal static class Elementwise
         int i = 0;
         if (wide)
         {
+            for (; i <= n - 2 * Vector512<float>.Count; i += 2 * Vector512<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector512<float> sa = TOp.Slope(Vector512.LoadUnsafe(ref xr, o), out _);
+                Vector512<float> sb = TOp.Slope(Vector512.LoadUnsafe(ref xr, o + 16), out _);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o), sa, Vector512.LoadUnsafe(ref dxr, o)).StoreUnsafe(ref dxr, o);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o + 16), sb, Vector512.LoadUnsafe(ref dxr, o + 16)).StoreUnsafe(ref dxr, o + 16);
+            }
+
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 Vector512<float> slope = TOp.Slope(Vector512.LoadUnsafe(ref xr, (nuint)i), out _);

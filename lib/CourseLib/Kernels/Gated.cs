@@ -89,18 +89,18 @@ public static class Gated
         GateKind.Glu => Silu.Sigmoid(g),
         GateKind.ReGlu => g < 0 ? 0 : g,
         GateKind.GeGlu => Gelu.ValueExact(g),
-        _ => g * Silu.Sigmoid(g),
+        _ => Limits.Value(g, g * Silu.Sigmoid(g)),
     };
 
     private static double Slope(double g, GateKind kind)
     {
-        double s = Silu.Sigmoid(g);
+        double s = Silu.Sigmoid(g), sc = Silu.Sigmoid(-g);
         return kind switch
         {
-            GateKind.Glu => s * (1 - s),
+            GateKind.Glu => s * sc,
             GateKind.ReGlu => g <= 0 ? 0 : 1,
             GateKind.GeGlu => Gelu.SlopeExact(g),
-            _ => s * (1 + g * (1 - s)),
+            _ => Limits.Slope(g, s * (1 + g * sc)),
         };
     }
 

@@ -15,8 +15,9 @@ namespace CourseLib.Kernels;
 /// cancellation in 1 + tanh u. Measured against libtorch: max|diff|/max|ref| ≈ 1e-7 (see the tests).
 /// </para>
 /// <para>
-/// Special values, as libtorch: GELU(+∞) = +∞, GELU(−∞) = NaN (the formula's −∞·0; torch gives NaN too), NaN → NaN;
-/// the slope at ±∞ is NaN as well (∞·0 in x·φ(x)). Finite inputs of any size are fine (GELU(−100) = −0).
+/// Special values: NaN → NaN. At ±∞ we return the limits, GELU(+∞) = +∞, GELU(−∞) = 0, slope 1 and 0, where the
+/// formulas (and libtorch 2.10, for value and slope) give NaN from ∞·0. Finite inputs of any size are fine
+/// (GELU(−100) = −0).
 /// </para>
 /// </summary>
 public static class Gelu
@@ -79,24 +80,28 @@ public static class Gelu
     }
 
     /// <summary>x·Φ(x) in double (shared with the fused and gated references).</summary>
-    internal static double ValueExact(double x) => x * ActivationMath.NormalCdf(x);
+    internal static double ValueExact(double x) => Limits.Value(x, x * ActivationMath.NormalCdf(x));
 
     /// <summary>Φ(x) + x·φ(x) in double.</summary>
-    internal static double SlopeExact(double x) => ActivationMath.NormalCdf(x) + x * ActivationMath.NormalPdf(x);
+    internal static double SlopeExact(double x) => Limits.Slope(x, ActivationMath.NormalCdf(x) + x * ActivationMath.NormalPdf(x));
 
-    /// <summary>½x(1 + tanh u) in double.</summary>
+    /// <summary>
+    /// ½x(1 + tanh u) in double, written as x·σ(2u): the same number (½(1 + tanh u) = σ(2u)) without 1 + tanh u
+    /// cancelling to 0 for u &lt; −19, where double runs out of digits long before the function reaches 0.
+    /// </summary>
     internal static double ValueTanh(double x)
     {
         double u = Math.Sqrt(2 / Math.PI) * (x + GeluTanhOp.Cubic * x * x * x);
-        return 0.5 * x * (1 + Math.Tanh(u));
+        return Limits.Value(x, x * Silu.Sigmoid(2 * u));
     }
 
-    /// <summary>½(1 + tanh u) + ½x(1 − tanh²u)·u′ in double.</summary>
+    /// <summary>½(1 + tanh u) + ½x(1 − tanh²u)·u′ in double, with ½(1 + tanh u) = σ(2u), ½(1 − tanh²u) = 2σ(2u)σ(−2u).</summary>
     internal static double SlopeTanh(double x)
     {
         double c = Math.Sqrt(2 / Math.PI);
-        double th = Math.Tanh(c * (x + GeluTanhOp.Cubic * x * x * x));
-        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * GeluTanhOp.Cubic * x * x);
+        double u = c * (x + GeluTanhOp.Cubic * x * x * x);
+        double s = Silu.Sigmoid(2 * u), sc = Silu.Sigmoid(-2 * u);
+        return Limits.Slope(x, s + x * 2 * s * sc * c * (1 + 3 * GeluTanhOp.Cubic * x * x));
     }
 
     internal static bool Exact(GeluApproximation approximate) => approximate switch

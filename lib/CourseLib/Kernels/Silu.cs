@@ -6,7 +6,8 @@ namespace CourseLib.Kernels;
 /// y = x · σ(x),            σ(x) = 1 / (1 + e^−x)
 /// dx += dy · σ(x) · (1 + x · (1 − σ(x)))
 /// </code>
-/// Minimum ≈ −0.2785 at x ≈ −1.2785. SiLU(+∞) = +∞; SiLU(−∞) = NaN (−∞·0), as torch gives; NaN → NaN.
+/// Minimum ≈ −0.2785 at x ≈ −1.2785. NaN → NaN. At ±∞ the limits: SiLU(+∞) = +∞, SiLU(−∞) = 0, slopes 1 and 0
+/// (the formula, and libtorch 2.10, give NaN for SiLU(−∞) and both slopes).
 /// Fast path: σ from a vectorised e^x (ActivationMath), relative error ≤ ~3e-7.
 /// </summary>
 public static class Silu
@@ -37,7 +38,7 @@ public static class Silu
         for (int i = 0; i < x.Length; i++)
         {
             double v = x[i];
-            y[i] = (float)(v * Sigmoid(v));
+            y[i] = (float)Limits.Value(v, v * Sigmoid(v));
         }
     }
 
@@ -47,8 +48,8 @@ public static class Silu
         Elementwise.ValidateBackward(dy, x, dx);
         for (int i = 0; i < x.Length; i++)
         {
-            double v = x[i], s = Sigmoid(v);
-            dx[i] += (float)(dy[i] * s * (1 + v * (1 - s)));
+            double v = x[i], s = Sigmoid(v), sc = Sigmoid(-v);   // sc = 1 − σ(x), without cancellation
+            dx[i] += (float)(dy[i] * Limits.Slope(v, s * (1 + v * sc)));
         }
     }
 
