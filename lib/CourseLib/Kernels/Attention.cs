@@ -26,12 +26,15 @@ namespace CourseLib.Kernels;
 /// probabilities <c>att[B,H,T,T]</c> (zero above the diagonal), which is all the backward pass needs besides qkv.
 /// </summary>
 /// <remarks>
-/// The fast path works one (batch, head) pair at a time, threads over the B·H pairs, and never touches the masked
-/// upper triangle. It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) so a query's scores are AXPYs across 16
-/// keys at a time, and its values as rows padded to 16 floats so <c>att·V</c> keeps 4 Vector512 accumulators in
-/// registers. Softmax rows go through <see cref="TensorPrimitives"/>. Without AVX-512 it runs the reference loops.
-/// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state calls do not allocate (the backward pass
-/// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache).
+/// The fast path works one (batch, head) pair at a time, threads over the B·H pairs, and skips the masked upper
+/// triangle (except inside the one 16-key vector that straddles the diagonal, whose extra lanes are discarded).
+/// It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) and its values as rows padded to 16 floats, then handles
+/// four queries (and in backward four keys) per pass: each Vector512 load of Kᵀ, V, dout, Q or K feeds
+/// four fused multiply-adds into 16 register accumulators. Softmax rows go through <see cref="TensorPrimitives"/>.
+/// Without AVX-512 (e.g. AMD Zen 3 machines) it runs one-row Vector256 kernels; without AVX2 the reference loops.
+/// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state single-threaded calls do not allocate
+/// (handing work to a second thread allocates a closure and Parallel.For's state); the backward pass
+/// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache.
 /// NaN or ∞ in qkv propagate to out and att (a row whose scores contain NaN becomes NaN).
 /// </remarks>
 public static class Attention
@@ -53,7 +56,7 @@ public static class Attention
     public static unsafe void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
     {
         ValidateForward(qkv, output, att, b, t, c, heads);
-        if (!Vector512.IsHardwareAccelerated)
+        if (!Vector256.IsHardwareAccelerated)
         {
             ForwardReference(qkv, output, att, b, t, c, heads);
             return;
@@ -90,7 +93,7 @@ public static class Attention
     public static unsafe void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
     {
         ValidateBackward(dout, qkv, att, dqkv, b, t, c, heads);
-        if (!Vector512.IsHardwareAccelerated)
+        if (!Vector256.IsHardwareAccelerated)
         {
             BackwardReference(dout, qkv, att, dqkv, b, t, c, heads);
             return;
@@ -272,9 +275,9 @@ public static class Attention
     private static void ValidateForward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> att, int b, int t, int c, int heads)
     {
         ValidateShape(b, t, c, heads);
-        Check.Length(qkv.Length, 3L * b * t * c, nameof(qkv), $"B·T·3C = {b}·{t}·3·{c}");
-        Check.Destination(output.Length, (long)b * t * c, nameof(output), $"B·T·C = {b}·{t}·{c}");
-        Check.Destination(att.Length, (long)b * heads * t * t, nameof(att), $"B·H·T·T = {b}·{heads}·{t}·{t}");
+        Length(qkv.Length, 3L * b * t * c, nameof(qkv), "B·T·3C", b, t, 3, c);
+        Destination(output.Length, (long)b * t * c, nameof(output), "B·T·C", b, t, c);
+        Destination(att.Length, (long)b * heads * t * t, nameof(att), "B·H·T·T", b, heads, t, t);
         Check.NoOverlap(qkv, nameof(qkv), output, nameof(output));
         Check.NoOverlap(qkv, nameof(qkv), att, nameof(att));
         Check.NoOverlap<float>(att, nameof(att), output, nameof(output));
@@ -283,13 +286,30 @@ public static class Attention
     private static void ValidateBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
     {
         ValidateShape(b, t, c, heads);
-        Check.Length(dout.Length, (long)b * t * c, nameof(dout), $"B·T·C = {b}·{t}·{c}");
-        Check.Length(qkv.Length, 3L * b * t * c, nameof(qkv), $"B·T·3C = {b}·{t}·3·{c}");
-        Check.Length(att.Length, (long)b * heads * t * t, nameof(att), $"B·H·T·T = {b}·{heads}·{t}·{t}");
-        Check.Destination(dqkv.Length, 3L * b * t * c, nameof(dqkv), $"B·T·3C = {b}·{t}·3·{c}");
+        Length(dout.Length, (long)b * t * c, nameof(dout), "B·T·C", b, t, c);
+        Length(qkv.Length, 3L * b * t * c, nameof(qkv), "B·T·3C", b, t, 3, c);
+        Length(att.Length, (long)b * heads * t * t, nameof(att), "B·H·T·T", b, heads, t, t);
+        Destination(dqkv.Length, 3L * b * t * c, nameof(dqkv), "B·T·3C", b, t, 3, c);
         Check.NoOverlap(dout, nameof(dout), dqkv, nameof(dqkv));
         Check.NoOverlap(qkv, nameof(qkv), dqkv, nameof(dqkv));
         Check.NoOverlap(att, nameof(att), dqkv, nameof(dqkv));
+    }
+
+    // The shape text is formatted only on failure, so validation allocates nothing on the hot path.
+    private static void Length(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual != expected)
+        {
+            Check.Length(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
+    }
+
+    private static void Destination(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual < expected)
+        {
+            Check.Destination(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
     }
 
     private static void ValidateShape(int b, int t, int c, int heads)
@@ -338,7 +358,7 @@ public static class Attention
         int t = job.T, c = job.C, d = job.D, c3 = 3 * c;
         int dp = Pad16(d), tp = Pad16(t);
         float scale = 1f / MathF.Sqrt(d);
-        int need = d * tp + t * dp + tp + dp;
+        int need = d * tp + t * dp + 4 * tp + 4 * dp;
         float[] rented = ArrayPool<float>.Shared.Rent(need);
         try
         {
@@ -346,14 +366,16 @@ public static class Attention
             {
                 float* kt = scratch;               // Kᵀ [d, tp]
                 float* vp = kt + d * tp;           // V [t, dp]
-                float* row = vp + t * dp;          // raw scores of one query [tp]
-                float* tmp = row + tp;             // one output row [dp]
+                float* rows = vp + t * dp;         // raw scores of up to 4 queries [4, tp]
+                float* outs = rows + 4 * tp;       // up to 4 output rows [4, dp]
                 new Span<float>(scratch, need).Clear();
 
                 for (int item = start; item < end; item++)
                 {
                     int bi = item / job.H, h = item % job.H;
                     float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
+                    float* outBase = job.Seq + (long)bi * t * c + h * d;
+                    float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
                     for (int t2 = 0; t2 < t; t2++)
                     {
                         float* k = seqBase + (long)t2 * c3 + c;
@@ -365,23 +387,39 @@ public static class Attention
                         new ReadOnlySpan<float>(k + c, d).CopyTo(new Span<float>(vp + t2 * dp, d));
                     }
 
-                    float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
-                    for (int ti = 0; ti < t; ti++)
+                    // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
+                    int ti = 0;
+                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                    {
+                        RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
+                        for (int r = 0; r < 4; r++)
+                        {
+                            SoftmaxRow(rows + r * tp, ti + r + 1, scale, attBase + (long)(ti + r) * t, t);
+                        }
+
+                        // Keys 0..ti are visible to all four queries; query ti + r also sees ti + 1 .. ti + r.
+                        WeightedRowSum4(attBase + (long)ti * t, t, 1, ti + 1, vp, dp, outs);
+                        for (int r = 1; r < 4; r++)
+                        {
+                            for (int j = ti + 1; j <= ti + r; j++)
+                            {
+                                Axpy(attBase[(long)(ti + r) * t + j], vp + j * dp, outs + r * dp, dp);
+                            }
+                        }
+
+                        for (int r = 0; r < 4; r++)
+                        {
+                            new ReadOnlySpan<float>(outs + r * dp, d).CopyTo(new Span<float>(outBase + (long)(ti + r) * c, d));
+                        }
+                    }
+
+                    for (; ti < t; ti++)
                     {
                         int n = ti + 1;
-                        RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, row);
-
-                        var s = new Span<float>(row, n);
-                        TensorPrimitives.Multiply(s, scale, s);
-                        TensorPrimitives.Subtract(s, TensorPrimitives.Max<float>(s), s);
-                        TensorPrimitives.Exp<float>(s, s);
-                        float sum = TensorPrimitives.Sum<float>(s);
-                        var attRow = new Span<float>(attBase + (long)ti * t, t);
-                        TensorPrimitives.Multiply(s, sum == 0f ? 0f : 1f / sum, attRow[..n]);
-                        attRow[n..].Clear();
-
-                        WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, tmp);
-                        new ReadOnlySpan<float>(tmp, d).CopyTo(new Span<float>(job.Seq + ((long)bi * t + ti) * c + h * d, d));
+                        RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, rows);
+                        SoftmaxRow(rows, n, scale, attBase + (long)ti * t, t);
+                        WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, outs);
+                        new ReadOnlySpan<float>(outs, d).CopyTo(new Span<float>(outBase + (long)ti * c, d));
                     }
                 }
             }
@@ -392,12 +430,35 @@ public static class Attention
         }
     }
 
+    // att[0..n) = softmax(scale · scores[0..n)), att[n..t) = 0; scores is overwritten.
+    private static unsafe void SoftmaxRow(float* scores, int n, float scale, float* att, int t)
+    {
+        var s = new Span<float>(scores, n);
+        TensorPrimitives.Multiply(s, scale, s);
+        TensorPrimitives.Subtract(s, TensorPrimitives.Max<float>(s), s);
+        TensorPrimitives.Exp<float>(s, s);
+        float sum = TensorPrimitives.Sum<float>(s);
+        TensorPrimitives.Multiply(s, sum == 0f ? 0f : 1f / sum, new Span<float>(att, n));
+        new Span<float>(att + n, t - n).Clear();
+    }
+
+    // ds[0..n) = att ⊙ (datt − att·datt) · scale; datt is overwritten.
+    private static unsafe void SoftmaxBackwardRow(float* datt, float* att, int n, float scale, float* ds)
+    {
+        var g = new Span<float>(datt, n);
+        var a = new ReadOnlySpan<float>(att, n);
+        var o = new Span<float>(ds, n);
+        TensorPrimitives.Subtract(g, TensorPrimitives.Dot(a, g), g);
+        TensorPrimitives.Multiply(g, a, o);
+        TensorPrimitives.Multiply(o, scale, o);
+    }
+
     private static unsafe void BackwardRange(Job job, int start, int end)
     {
         int t = job.T, c = job.C, d = job.D, c3 = 3 * c;
         int dp = Pad16(d), tp = Pad16(t);
         float scale = 1f / MathF.Sqrt(d);
-        long need = 3L * t * dp + (long)d * tp + (long)t * tp + tp + dp;
+        long need = 3L * t * dp + (long)d * tp + (long)t * tp + 4L * tp + 4L * dp;
         float[] rented = ArrayPool<float>.Shared.Rent(checked((int)need));
         try
         {
@@ -408,8 +469,8 @@ public static class Attention
                 float* dop = kp + t * dp;          // dout [t, dp]
                 float* vt = dop + t * dp;          // Vᵀ [d, tp]
                 float* ds = vt + d * tp;           // ds [t, tp], lower triangle used
-                float* row = ds + (long)t * tp;    // datt of one query [tp]
-                float* tmp = row + tp;             // one gradient row [dp]
+                float* rows = ds + (long)t * tp;   // datt of up to 4 queries [4, tp]
+                float* grads = rows + 4 * tp;      // up to 4 gradient rows [4, dp]
                 new Span<float>(scratch, (int)need).Clear();
 
                 for (int item = start; item < end; item++)
@@ -432,31 +493,66 @@ public static class Attention
                         }
                     }
 
-                    // Rows: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
-                    for (int ti = 0; ti < t; ti++)
+                    // Rows, four queries at a time: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
+                    int ti = 0;
+                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
                     {
-                        int n = ti + 1;
-                        RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, row);
-                        var dattRow = new Span<float>(row, n);
-                        var attRow = new ReadOnlySpan<float>(attBase + (long)ti * t, n);
-                        float dot = TensorPrimitives.Dot(attRow, dattRow);
-                        var dsRow = new Span<float>(ds + (long)ti * tp, n);
-                        TensorPrimitives.Subtract(dattRow, dot, dattRow);
-                        TensorPrimitives.Multiply(dattRow, attRow, dsRow);
-                        TensorPrimitives.Multiply(dsRow, scale, dsRow);
+                        RowsTimesColumns4(doutBase + (long)ti * c, c, d, vt, tp, (ti + 4 + 15) >> 4, rows, tp);
+                        for (int r = 0; r < 4; r++)
+                        {
+                            SoftmaxBackwardRow(rows + r * tp, attBase + (long)(ti + r) * t, ti + r + 1, scale, ds + (long)(ti + r) * tp);
+                        }
 
-                        WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, tmp);
-                        AddInto(tmp, gradBase + (long)ti * c3, d);
+                        WeightedRowSum4(ds + (long)ti * tp, tp, 1, ti + 1, kp, dp, grads);
+                        for (int r = 1; r < 4; r++)
+                        {
+                            for (int j = ti + 1; j <= ti + r; j++)
+                            {
+                                Axpy(ds[(long)(ti + r) * tp + j], kp + j * dp, grads + r * dp, dp);
+                            }
+                        }
+
+                        for (int r = 0; r < 4; r++)
+                        {
+                            AddInto(grads + r * dp, gradBase + (long)(ti + r) * c3, d);
+                        }
                     }
 
-                    // Columns: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t and dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
-                    for (int t2 = 0; t2 < t; t2++)
+                    for (; ti < t; ti++)
                     {
-                        int m = t - t2;
-                        WeightedRowSum(attBase + (long)t2 * t + t2, t, m, dop + t2 * dp, dp, tmp);
-                        AddInto(tmp, gradBase + (long)t2 * c3 + 2 * c, d);
-                        WeightedRowSum(ds + (long)t2 * tp + t2, tp, m, qp + t2 * dp, dp, tmp);
-                        AddInto(tmp, gradBase + (long)t2 * c3 + c, d);
+                        int n = ti + 1;
+                        RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, rows);
+                        SoftmaxBackwardRow(rows, attBase + (long)ti * t, n, scale, ds + (long)ti * tp);
+                        WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, grads);
+                        AddInto(grads, gradBase + (long)ti * c3, d);
+                    }
+
+                    // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
+                    int k0 = 0;
+                    for (; Vector512.IsHardwareAccelerated && k0 + 4 <= t; k0 += 4)
+                    {
+                        // Queries from k0 + 3 on see all four keys; queries k0 .. k0 + 2 see only the first few.
+                        int j0 = k0 + 3;
+                        ColumnBlock(attBase + (long)j0 * t + k0, t, t - j0, dop, j0, dp, attBase, t, k0, grads);
+                        for (int k = 0; k < 4; k++)
+                        {
+                            AddInto(grads + k * dp, gradBase + (long)(k0 + k) * c3 + 2 * c, d);
+                        }
+
+                        ColumnBlock(ds + (long)j0 * tp + k0, tp, t - j0, qp, j0, dp, ds, tp, k0, grads);
+                        for (int k = 0; k < 4; k++)
+                        {
+                            AddInto(grads + k * dp, gradBase + (long)(k0 + k) * c3 + c, d);
+                        }
+                    }
+
+                    for (; k0 < t; k0++)
+                    {
+                        int m = t - k0;
+                        WeightedRowSum(attBase + (long)k0 * t + k0, t, m, dop + k0 * dp, dp, grads);
+                        AddInto(grads, gradBase + (long)k0 * c3 + 2 * c, d);
+                        WeightedRowSum(ds + (long)k0 * tp + k0, tp, m, qp + k0 * dp, dp, grads);
+                        AddInto(grads, gradBase + (long)k0 * c3 + c, d);
                     }
                 }
             }
@@ -464,6 +560,21 @@ public static class Attention
         finally
         {
             ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // y_k = Σ_{j ≥ k0 + k} w[j, k0 + k] · r_j for the four columns k0 .. k0 + 3 of a lower-triangular w (row stride ws):
+    // the full rows from j0 = k0 + 3 through the blocked kernel, the triangle corner above them one AXPY at a time
+    // (multiplying by the zeros above the diagonal instead would turn an ∞ in r into NaN).
+    private static unsafe void ColumnBlock(float* wFrom, int ws, int n, float* r, int j0, int dp, float* w, int wStride, int k0, float* y)
+    {
+        WeightedRowSum4(wFrom, 1, ws, n, r + (long)j0 * dp, dp, y);
+        for (int k = 0; k < 3; k++)
+        {
+            for (int j = k0 + k; j < j0; j++)
+            {
+                Axpy(w[(long)j * wStride + k0 + k], r + (long)j * dp, y + k * dp, dp);
+            }
         }
     }
 
@@ -480,6 +591,12 @@ public static class Attention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RowTimesColumns(float* a, int d, float* m, int stride, int nvec, float* y)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            RowTimesColumns256(a, d, m, stride, nvec, y);
+            return;
+        }
+
         int v = 0;
         for (; v + 4 <= nvec; v += 4)
         {
@@ -531,6 +648,12 @@ public static class Attention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WeightedRowSum(float* w, int ws, int n, float* r, int dp, float* y)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            WeightedRowSum256(w, ws, n, r, dp, y);
+            return;
+        }
+
         int c0 = 0;
         for (; c0 + 64 <= dp; c0 += 64)
         {
@@ -569,6 +692,249 @@ public static class Attention
             }
 
             (acc0 + acc1).Store(y + c0);
+        }
+    }
+
+    // AVX2 machines (no Vector512): the single-row kernels with 16 ymm registers, 32 columns (4 accumulators) per pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowTimesColumns256(float* a, int d, float* m, int stride, int nvec, float* y)
+    {
+        int cols = nvec * 16, v = 0;
+        for (; v + 32 <= cols; v += 32)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector256.Create(a[i]);
+                float* r = m + (long)i * stride + v;
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 8), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 16), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 24), acc3);
+            }
+
+            acc0.Store(y + v);
+            acc1.Store(y + v + 8);
+            acc2.Store(y + v + 16);
+            acc3.Store(y + v + 24);
+        }
+
+        for (; v < cols; v += 16)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            for (int i = 0; i < d; i++)
+            {
+                var s = Vector256.Create(a[i]);
+                float* r = m + (long)i * stride + v;
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(r + 8), acc1);
+            }
+
+            acc0.Store(y + v);
+            acc1.Store(y + v + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedRowSum256(float* w, int ws, int n, float* r, int dp, float* y)
+    {
+        int c0 = 0;
+        for (; c0 + 32 <= dp; c0 += 32)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector256.Create(*wj);
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 8), acc1);
+                acc2 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 16), acc2);
+                acc3 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 24), acc3);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 8);
+            acc2.Store(y + c0 + 16);
+            acc3.Store(y + c0 + 24);
+        }
+
+        for (; c0 < dp; c0 += 16)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            float* rj = r + c0;
+            float* wj = w;
+            for (int j = 0; j < n; j++, rj += dp, wj += ws)
+            {
+                var s = Vector256.Create(*wj);
+                acc0 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(s, Vector256.Load(rj + 8), acc1);
+            }
+
+            acc0.Store(y + c0);
+            acc1.Store(y + c0 + 8);
+        }
+    }
+
+    /// <summary>
+    /// Four rows at once of <see cref="RowTimesColumns"/>: y_k[0 .. 16·nvec) = Σ_i a_k[i] · m[i, ·] with
+    /// a_k = a + k·aStride and y_k = y + k·yStride, so each load of m feeds four multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowsTimesColumns4(float* a, long aStride, int d, float* m, int stride, int nvec, float* y, int yStride)
+    {
+        float* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        int v = 0;
+        for (; v + 4 <= nvec; v += 4)
+        {
+            float* col = m + v * 16;
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c02 = c00, c03 = c00;
+            Vector512<float> c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            Vector512<float> c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            Vector512<float> c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            for (int i = 0; i < d; i++)
+            {
+                float* r = col + (long)i * stride;
+                var m0 = Vector512.Load(r);
+                var m1 = Vector512.Load(r + 16);
+                var m2 = Vector512.Load(r + 32);
+                var m3 = Vector512.Load(r + 48);
+                var s = Vector512.Create(a[i]);
+                c00 = Vector512.FusedMultiplyAdd(s, m0, c00);
+                c01 = Vector512.FusedMultiplyAdd(s, m1, c01);
+                c02 = Vector512.FusedMultiplyAdd(s, m2, c02);
+                c03 = Vector512.FusedMultiplyAdd(s, m3, c03);
+                s = Vector512.Create(a1[i]);
+                c10 = Vector512.FusedMultiplyAdd(s, m0, c10);
+                c11 = Vector512.FusedMultiplyAdd(s, m1, c11);
+                c12 = Vector512.FusedMultiplyAdd(s, m2, c12);
+                c13 = Vector512.FusedMultiplyAdd(s, m3, c13);
+                s = Vector512.Create(a2[i]);
+                c20 = Vector512.FusedMultiplyAdd(s, m0, c20);
+                c21 = Vector512.FusedMultiplyAdd(s, m1, c21);
+                c22 = Vector512.FusedMultiplyAdd(s, m2, c22);
+                c23 = Vector512.FusedMultiplyAdd(s, m3, c23);
+                s = Vector512.Create(a3[i]);
+                c30 = Vector512.FusedMultiplyAdd(s, m0, c30);
+                c31 = Vector512.FusedMultiplyAdd(s, m1, c31);
+                c32 = Vector512.FusedMultiplyAdd(s, m2, c32);
+                c33 = Vector512.FusedMultiplyAdd(s, m3, c33);
+            }
+
+            float* o = y + v * 16;
+            c00.Store(o); c01.Store(o + 16); c02.Store(o + 32); c03.Store(o + 48);
+            o += yStride;
+            c10.Store(o); c11.Store(o + 16); c12.Store(o + 32); c13.Store(o + 48);
+            o += yStride;
+            c20.Store(o); c21.Store(o + 16); c22.Store(o + 32); c23.Store(o + 48);
+            o += yStride;
+            c30.Store(o); c31.Store(o + 16); c32.Store(o + 32); c33.Store(o + 48);
+        }
+
+        for (; v < nvec; v++)
+        {
+            float* col = m + v * 16;
+            Vector512<float> c0 = Vector512<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
+            for (int i = 0; i < d; i++)
+            {
+                var mv = Vector512.Load(col + (long)i * stride);
+                c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[i]), mv, c0);
+                c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[i]), mv, c1);
+                c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[i]), mv, c2);
+                c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[i]), mv, c3);
+            }
+
+            float* o = y + v * 16;
+            c0.Store(o);
+            c1.Store(o + yStride);
+            c2.Store(o + 2 * yStride);
+            c3.Store(o + 3 * yStride);
+        }
+    }
+
+    /// <summary>
+    /// Four weighted row sums at once: y_k[0 .. dp) = Σ_{j &lt; n} w[k·wk + j·wj] · r[j, ·] for k = 0..3, y_k = y + k·dp,
+    /// so each row of r loaded feeds four multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedRowSum4(float* w, long wk, long wj, int n, float* r, int dp, float* y)
+    {
+        float* w1 = w + wk, w2 = w1 + wk, w3 = w2 + wk;
+        int c0 = 0;
+        for (; c0 + 64 <= dp; c0 += 64)
+        {
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c02 = c00, c03 = c00;
+            Vector512<float> c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            Vector512<float> c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            Vector512<float> c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            float* rj = r + c0;
+            long off = 0;
+            for (int j = 0; j < n; j++, rj += dp, off += wj)
+            {
+                var r0 = Vector512.Load(rj);
+                var r1 = Vector512.Load(rj + 16);
+                var r2 = Vector512.Load(rj + 32);
+                var r3 = Vector512.Load(rj + 48);
+                var s = Vector512.Create(w[off]);
+                c00 = Vector512.FusedMultiplyAdd(s, r0, c00);
+                c01 = Vector512.FusedMultiplyAdd(s, r1, c01);
+                c02 = Vector512.FusedMultiplyAdd(s, r2, c02);
+                c03 = Vector512.FusedMultiplyAdd(s, r3, c03);
+                s = Vector512.Create(w1[off]);
+                c10 = Vector512.FusedMultiplyAdd(s, r0, c10);
+                c11 = Vector512.FusedMultiplyAdd(s, r1, c11);
+                c12 = Vector512.FusedMultiplyAdd(s, r2, c12);
+                c13 = Vector512.FusedMultiplyAdd(s, r3, c13);
+                s = Vector512.Create(w2[off]);
+                c20 = Vector512.FusedMultiplyAdd(s, r0, c20);
+                c21 = Vector512.FusedMultiplyAdd(s, r1, c21);
+                c22 = Vector512.FusedMultiplyAdd(s, r2, c22);
+                c23 = Vector512.FusedMultiplyAdd(s, r3, c23);
+                s = Vector512.Create(w3[off]);
+                c30 = Vector512.FusedMultiplyAdd(s, r0, c30);
+                c31 = Vector512.FusedMultiplyAdd(s, r1, c31);
+                c32 = Vector512.FusedMultiplyAdd(s, r2, c32);
+                c33 = Vector512.FusedMultiplyAdd(s, r3, c33);
+            }
+
+            float* o = y + c0;
+            c00.Store(o); c01.Store(o + 16); c02.Store(o + 32); c03.Store(o + 48);
+            o += dp;
+            c10.Store(o); c11.Store(o + 16); c12.Store(o + 32); c13.Store(o + 48);
+            o += dp;
+            c20.Store(o); c21.Store(o + 16); c22.Store(o + 32); c23.Store(o + 48);
+            o += dp;
+            c30.Store(o); c31.Store(o + 16); c32.Store(o + 32); c33.Store(o + 48);
+        }
+
+        for (; c0 < dp; c0 += 16)
+        {
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            float* rj = r + c0;
+            long off = 0;
+            for (int j = 0; j < n; j++, rj += dp, off += wj)
+            {
+                var rv = Vector512.Load(rj);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w[off]), rv, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[off]), rv, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[off]), rv, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[off]), rv, a3);
+            }
+
+            a0.Store(y + c0);
+            a1.Store(y + dp + c0);
+            a2.Store(y + 2 * dp + c0);
+            a3.Store(y + 3 * dp + c0);
+        }
+    }
+
+    // y[0 .. dp) += s · r[0 .. dp), dp a multiple of 16.
+    private static unsafe void Axpy(float s, float* r, float* y, int dp)
+    {
+        var sv = Vector512.Create(s);
+        for (int i = 0; i < dp; i += 16)
+        {
+            Vector512.FusedMultiplyAdd(sv, Vector512.Load(r + i), Vector512.Load(y + i)).Store(y + i);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -47,28 +48,43 @@ internal readonly struct ReluOp : IActivation
     }
 }
 
-/// <summary>Exact GELU: f(x) = x·Φ(x), f′(x) = Φ(x) + x·φ(x).</summary>
+/// <summary>
+/// Exact GELU: f(x) = x·Φ(x), f′(x) = Φ(x) + x·φ(x). Everything is computed on xc = x clamped to ±20 (NaN passes),
+/// where Φ is already exactly 0 or 1 and φ exactly 0 in float; the value uses max(x, −20)·Φ, so ±∞ give the limits
+/// (+∞ and −0; slopes 1 and 0) with no extra test.
+/// </summary>
 internal readonly struct GeluErfOp : IActivation
 {
-    public static Vector512<float> Value(Vector512<float> x) => Limits.Value(x, x * ActivationMath.NormalCdf(x));
+    public static Vector512<float> Value(Vector512<float> x) =>
+        FloorAtMinus20(x) * ActivationMath.NormalCdfClamped(ActivationMath.ClampGauss(x));
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
-        Vector512<float> cdf = ActivationMath.NormalCdf(x);
-        Vector512<float> pdf = ActivationMath.Exp(x * x * Vector512.Create(-0.5f)) * Vector512.Create(ActivationMath.InvSqrt2Pi);
-        value = Limits.Value(x, x * cdf);
-        return Limits.Slope(x, Vector512.FusedMultiplyAdd(x, pdf, cdf));
+        Vector512<float> xc = ActivationMath.ClampGauss(x);
+        Vector512<float> cdf = ActivationMath.NormalCdfClamped(xc);
+        Vector512<float> pdf = ActivationMath.ExpMinusHalfSquare(xc) * Vector512.Create(ActivationMath.InvSqrt2Pi);
+        value = FloorAtMinus20(x) * cdf;
+        return Vector512.FusedMultiplyAdd(xc, pdf, cdf);
     }
 
-    public static Vector256<float> Value(Vector256<float> x) => Limits.Value(x, x * ActivationMath.NormalCdf(x));
+    public static Vector256<float> Value(Vector256<float> x) =>
+        FloorAtMinus20(x) * ActivationMath.NormalCdfClamped(ActivationMath.ClampGauss(x));
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
-        Vector256<float> cdf = ActivationMath.NormalCdf(x);
-        Vector256<float> pdf = ActivationMath.Exp(x * x * Vector256.Create(-0.5f)) * Vector256.Create(ActivationMath.InvSqrt2Pi);
-        value = Limits.Value(x, x * cdf);
-        return Limits.Slope(x, Vector256.FusedMultiplyAdd(x, pdf, cdf));
+        Vector256<float> xc = ActivationMath.ClampGauss(x);
+        Vector256<float> cdf = ActivationMath.NormalCdfClamped(xc);
+        Vector256<float> pdf = ActivationMath.ExpMinusHalfSquare(xc) * Vector256.Create(ActivationMath.InvSqrt2Pi);
+        value = FloorAtMinus20(x) * cdf;
+        return Vector256.FusedMultiplyAdd(xc, pdf, cdf);
     }
+
+    private static Vector512<float> FloorAtMinus20(Vector512<float> x) => Avx512F.IsSupported
+        ? Avx512F.Max(Vector512.Create(-ActivationMath.GaussClamp), x)
+        : Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-ActivationMath.GaussClamp)), Vector512.Create(-ActivationMath.GaussClamp), x);
+
+    private static Vector256<float> FloorAtMinus20(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-ActivationMath.GaussClamp)), Vector256.Create(-ActivationMath.GaussClamp), x);
 }
 
 /// <summary>
@@ -313,6 +329,17 @@ internal static class Elementwise
         int i = 0;
         if (wide)
         {
+            // Two independent vectors per iteration: one activation is a ~40-deep dependency chain (exp, divide,
+            // polynomials), so a single chain leaves the pipes waiting on latency; four would spill registers.
+            for (; i <= n - 2 * Vector512<float>.Count; i += 2 * Vector512<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector512<float> a = TOp.Value(Vector512.LoadUnsafe(ref xr, o));
+                Vector512<float> b = TOp.Value(Vector512.LoadUnsafe(ref xr, o + 16));
+                a.StoreUnsafe(ref yr, o);
+                b.StoreUnsafe(ref yr, o + 16);
+            }
+
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 TOp.Value(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
@@ -356,6 +383,15 @@ internal static class Elementwise
         int i = 0;
         if (wide)
         {
+            for (; i <= n - 2 * Vector512<float>.Count; i += 2 * Vector512<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector512<float> sa = TOp.Slope(Vector512.LoadUnsafe(ref xr, o), out _);
+                Vector512<float> sb = TOp.Slope(Vector512.LoadUnsafe(ref xr, o + 16), out _);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o), sa, Vector512.LoadUnsafe(ref dxr, o)).StoreUnsafe(ref dxr, o);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o + 16), sb, Vector512.LoadUnsafe(ref dxr, o + 16)).StoreUnsafe(ref dxr, o + 16);
+            }
+
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 Vector512<float> slope = TOp.Slope(Vector512.LoadUnsafe(ref xr, (nuint)i), out _);

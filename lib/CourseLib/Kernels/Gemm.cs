@@ -42,8 +42,11 @@ internal static unsafe partial class Gemm
     /// <summary>Depth of one packed slice of k: the A strip (MR·KC·4 = 18 KB) stays in the 32 KB L1 beside the streaming B panel.</summary>
     internal static int KC = 384;
 
-    /// <summary>Width of one packed B block: KC·NC·4 bytes = 720 KB of Zen 4's 1 MB L2, the rest for C and A.</summary>
-    internal static int NC = 480;
+    /// <summary>Width of one packed B block. KC·NC·4 = 1.5 MB overflows the 1 MB L2 a little, but measured faster than 480 (720 KB): fewer blocks means fewer passes of packing A (most visible for dW = dyᵀ·x, whose A pack reads dy with a stride), and the B panels stream well from L3.</summary>
+    internal static int NC = 1024;
+
+    /// <summary>Rows of A packed per block (a multiple of every tile height): 96·KC·4 = 144 KB, in L2 beside the B block.</summary>
+    internal const int MC = 96;
 
     /// <summary>Rows of the AVX-512 tile (registers: 12·2 accumulators + 2 B rows + 1 broadcast ≤ 32 zmm).</summary>
     internal const int MR512 = 12;
@@ -179,45 +182,73 @@ internal static unsafe partial class Gemm
     {
         (int mr, int nr) = Tile(job.Path);
         Workspace ws = t_workspace ??= new Workspace();
-        float* abuf = ws.A((mr * KC) + 16);
-        float* bbuf = ws.B(KC * (NC + nr));
+        // Equal blocks rather than full ones plus a sliver: K = 512 runs as 2 × 256, not 384 + 128, because every
+        // slice of k costs a pass over C and a thin last slice pays it for little work. Slices are multiples of
+        // 16 (the packing transposes) and blocks multiples of the tile width, so each can exceed KC / NC by less
+        // than that; the buffers leave room.
+        int slices = (job.K + KC - 1) / KC;
+        int kcStep = RoundUp((job.K + slices - 1) / slices, 16);
+        int blocks = (j1 - j0 + NC - 1) / NC;
+        int ncStep = RoundUp((j1 - j0 + blocks - 1) / blocks, nr);
+        float* abuf = ws.A((MC * (KC + 16)) + (16 * MC) + 16);
+        // Strips sit 16 floats apart: the packers store whole vectors, and a strip's last store may spill that far.
+        nint stripStride = ((nint)mr * kcStep) + 16;
+        float* bbuf = ws.B((KC + 16) * (NC + nr));
         float* tile = ws.Tile(mr * nr);
 
-        for (int jc = j0; jc < j1; jc += NC)
+        for (int jc = j0; jc < j1; jc += ncStep)
         {
-            int nc = Math.Min(NC, j1 - jc);
-            for (int pc = 0; pc < job.K; pc += KC)
+            int nc = Math.Min(ncStep, j1 - jc);
+            for (int pc = 0; pc < job.K; pc += kcStep)
             {
-                int kc = Math.Min(KC, job.K - pc);
+                int kc = Math.Min(kcStep, job.K - pc);
                 PackB(in job, pc, kc, jc, nc, nr, bbuf);
                 // The first slice of k writes C unless the caller asked to accumulate into it.
                 bool load = job.Accumulate || pc > 0;
-                for (int ic = i0; ic < i1; ic += mr)
+                for (int ib = i0; ib < i1; ib += MC)
                 {
-                    int rows = Math.Min(mr, i1 - ic);
-                    // The last strip uses the smallest tile that covers it rather than padding to mr.
-                    int tmr = job.Path == GemmPath.Vector512 && rows <= 8 ? (rows <= 4 ? 4 : 8) : mr;
-                    PackA(in job, ic, rows, pc, kc, tmr, abuf);
-                    for (int jr = 0; jr < nc; jr += nr)
+                    // Pack a block of strips back to back: for a transposed A (dyᵀ) each source row is then read
+                    // as one run of MC floats while its cache lines are hot, not 12 floats per visit.
+                    int iEnd = Math.Min(i1, ib + MC);
+                    int full = job.TransA && Vector512.IsHardwareAccelerated ? PackATransposedFullStrips(in job, ib, iEnd, pc, kc, mr, abuf, stripStride) : 0;
+                    for (int ic = ib + (full * mr); ic < iEnd; ic += mr)
                     {
-                        int cols = Math.Min(nr, nc - jr);
-                        float* bp = bbuf + (nint)jr * kc;
-                        float* cp = job.C + (nint)ic * job.Ldc + jc + jr;
-                        if (rows == tmr && cols == nr)
+                        int rows = Math.Min(mr, iEnd - ic);
+                        PackA(in job, ic, rows, pc, kc, StripTile(job.Path, rows, mr), abuf + ((ic - ib) / mr * stripStride));
+                    }
+
+                    for (int ic = ib; ic < iEnd; ic += mr)
+                    {
+                        int rows = Math.Min(mr, iEnd - ic);
+                        int tmr = StripTile(job.Path, rows, mr);
+                        float* ap = abuf + ((ic - ib) / mr * stripStride);
+                        for (int jr = 0; jr < nc; jr += nr)
                         {
-                            Kernel(job.Path, tmr, kc, abuf, bp, cp, job.Ldc, load);
-                        }
-                        else
-                        {
-                            // Edge tile: compute the full (zero-padded) tile aside, then merge only the valid part.
-                            Kernel(job.Path, tmr, kc, abuf, bp, tile, nr, false);
-                            MergeEdge(tile, nr, cp, job.Ldc, rows, cols, load);
+                            int cols = Math.Min(nr, nc - jr);
+                            float* bp = bbuf + (nint)jr * kc;
+                            float* cp = job.C + (nint)ic * job.Ldc + jc + jr;
+                            if (rows == tmr && cols == nr)
+                            {
+                                Kernel(job.Path, tmr, kc, ap, bp, cp, job.Ldc, load);
+                            }
+                            else
+                            {
+                                // Edge tile: compute the full (zero-padded) tile aside, then merge only the valid part.
+                                Kernel(job.Path, tmr, kc, ap, bp, tile, nr, false);
+                                MergeEdge(tile, nr, cp, job.Ldc, rows, cols, load);
+                            }
                         }
                     }
                 }
             }
         }
     }
+
+    /// <summary>The last strip uses the smallest tile that covers it rather than padding to mr.</summary>
+    private static int StripTile(GemmPath path, int rows, int mr) =>
+        path == GemmPath.Vector512 && rows <= 8 ? (rows <= 4 ? 4 : 8) : mr;
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel(GemmPath path, int rows, int kc, float* a, float* b, float* c, int ldc, bool load)
@@ -377,12 +408,61 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
+    /// For op(A) = Aᵀ (A stored [k, m]): packs every full strip of rows ib..iEnd, walking k in the outer loop so
+    /// each source row is read as one contiguous run (whole cache lines) instead of being revisited once per
+    /// strip. Returns how many strips it packed; the caller packs the rest (a partial strip, or one whose
+    /// 16-float load would run past the row).
+    /// </summary>
+    private static int PackATransposedFullStrips(in Job job, int ib, int iEnd, int pc, int kc, int mr, float* dst, nint stripStride)
+    {
+        int strips = 0;
+        while (ib + ((strips + 1) * mr) <= iEnd && ib + (strips * mr) + 16 <= job.M)
+        {
+            strips++;
+        }
+
+        float* src = job.A + (nint)pc * job.Lda + ib;
+        for (int p = 0; p < kc; p++)
+        {
+            float* s = src + (nint)p * job.Lda;
+            float* d = dst + (nint)p * mr;
+            for (int q = 0; q < strips; q++)
+            {
+                Vector512.Load(s + (q * mr)).Store(d + (q * stripStride));
+            }
+        }
+
+        return strips;
+    }
+
+    /// <summary>
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] into consecutive nr-wide column panels, panel q at dst + q·nr·kc laid
     /// out as [p·nr + j], zero-filling columns past <paramref name="nc"/>.
     /// </summary>
     private static void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
-        for (int jr = 0; jr < nc; jr += nr)
+        int start = 0;
+        if (!job.TransB && nr == 32 && Vector512.IsHardwareAccelerated)
+        {
+            // Row by row across all full panels: each source row is read front to back, which is how memory
+            // streams best when B (W in dx = dy·W) comes from DRAM; panel q receives 32 floats per row.
+            int panels = nc / 32;
+            float* src = job.B + (nint)pc * job.Ldb + jc;
+            for (int p = 0; p < kc; p++)
+            {
+                float* s = src + (nint)p * job.Ldb;
+                float* d = dst + (nint)p * 32;
+                for (int q = 0; q < panels; q++)
+                {
+                    Vector512.Load(s + (q * 32)).Store(d + ((nint)q * kc * 32));
+                    Vector512.Load(s + (q * 32) + 16).Store(d + ((nint)q * kc * 32) + 16);
+                }
+            }
+
+            start = panels * 32;
+        }
+
+        for (int jr = start; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             float* panel = dst + (nint)jr * kc;
@@ -390,19 +470,6 @@ internal static unsafe partial class Gemm
             {
                 // op(B)[p, j] = B[p, j]: each step of k copies one contiguous run of the row.
                 float* src = job.B + (nint)pc * job.Ldb + jc + jr;
-                if (Vector512.IsHardwareAccelerated && cols == 32 && nr == 32)
-                {
-                    for (int p = 0; p < kc; p++)
-                    {
-                        float* s = src + (nint)p * job.Ldb;
-                        float* d = panel + (nint)p * 32;
-                        Vector512.Load(s).Store(d);
-                        Vector512.Load(s + 16).Store(d + 16);
-                    }
-
-                    continue;
-                }
-
                 for (int p = 0; p < kc; p++)
                 {
                     var s = new ReadOnlySpan<float>(src + (nint)p * job.Ldb, cols);

@@ -6,6 +6,7 @@
 // The 8- and 4-row variants finish the last strip of rows without computing up to 11 rows of zeros.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -15,6 +16,32 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512x12x32(int kc, float* a, float* b, float* c, int ldc, bool load)
     {
+        // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
+        // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
+        Sse.Prefetch0(c + 0 * (nint)ldc);
+        Sse.Prefetch0(c + 0 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 1 * (nint)ldc);
+        Sse.Prefetch0(c + 1 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 2 * (nint)ldc);
+        Sse.Prefetch0(c + 2 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 3 * (nint)ldc);
+        Sse.Prefetch0(c + 3 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 4 * (nint)ldc);
+        Sse.Prefetch0(c + 4 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 5 * (nint)ldc);
+        Sse.Prefetch0(c + 5 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 6 * (nint)ldc);
+        Sse.Prefetch0(c + 6 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 7 * (nint)ldc);
+        Sse.Prefetch0(c + 7 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 8 * (nint)ldc);
+        Sse.Prefetch0(c + 8 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 9 * (nint)ldc);
+        Sse.Prefetch0(c + 9 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 10 * (nint)ldc);
+        Sse.Prefetch0(c + 10 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 11 * (nint)ldc);
+        Sse.Prefetch0(c + 11 * (nint)ldc + 16);
         Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
         Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
         Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;
@@ -129,6 +156,24 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512x8x32(int kc, float* a, float* b, float* c, int ldc, bool load)
     {
+        // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
+        // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
+        Sse.Prefetch0(c + 0 * (nint)ldc);
+        Sse.Prefetch0(c + 0 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 1 * (nint)ldc);
+        Sse.Prefetch0(c + 1 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 2 * (nint)ldc);
+        Sse.Prefetch0(c + 2 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 3 * (nint)ldc);
+        Sse.Prefetch0(c + 3 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 4 * (nint)ldc);
+        Sse.Prefetch0(c + 4 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 5 * (nint)ldc);
+        Sse.Prefetch0(c + 5 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 6 * (nint)ldc);
+        Sse.Prefetch0(c + 6 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 7 * (nint)ldc);
+        Sse.Prefetch0(c + 7 * (nint)ldc + 16);
         Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
         Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
         Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;
@@ -211,6 +256,16 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512x4x32(int kc, float* a, float* b, float* c, int ldc, bool load)
     {
+        // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
+        // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
+        Sse.Prefetch0(c + 0 * (nint)ldc);
+        Sse.Prefetch0(c + 0 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 1 * (nint)ldc);
+        Sse.Prefetch0(c + 1 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 2 * (nint)ldc);
+        Sse.Prefetch0(c + 2 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 3 * (nint)ldc);
+        Sse.Prefetch0(c + 3 * (nint)ldc + 16);
         Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
         Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
         Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;

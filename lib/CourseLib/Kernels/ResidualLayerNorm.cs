@@ -155,26 +155,31 @@ public static class ResidualLayerNorm
         float s = 0;
         if (Vector512.IsHardwareAccelerated && c >= 16)
         {
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
-            for (; i <= c - 32; i += 32)
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
+            for (; i <= c - 64; i += 64)
             {
                 Vector512<float> v0 = Vector512.Load(x + i) + Vector512.Load(r + i);
                 Vector512<float> v1 = Vector512.Load(x + i + 16) + Vector512.Load(r + i + 16);
+                Vector512<float> v2 = Vector512.Load(x + i + 32) + Vector512.Load(r + i + 32);
+                Vector512<float> v3 = Vector512.Load(x + i + 48) + Vector512.Load(r + i + 48);
                 v0.Store(sum + i);
                 v1.Store(sum + i + 16);
+                v2.Store(sum + i + 32);
+                v3.Store(sum + i + 48);
                 a0 += v0;
                 a1 += v1;
+                a2 += v2;
+                a3 += v3;
             }
 
-            if (i <= c - 16)
+            for (; i <= c - 16; i += 16)
             {
                 Vector512<float> v0 = Vector512.Load(x + i) + Vector512.Load(r + i);
                 v0.Store(sum + i);
                 a0 += v0;
-                i += 16;
             }
 
-            s = Vector512.Sum(a0 + a1);
+            s = Vector512.Sum((a0 + a1) + (a2 + a3));
         }
 
         if (Vector256.IsHardwareAccelerated && i <= c - 8)

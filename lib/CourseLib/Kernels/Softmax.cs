@@ -363,13 +363,17 @@ public static class Softmax
 
     // exp(x) for x ≤ 0 (or NaN): x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by Cephes' polynomial, 2ⁿ through the
     // exponent bits. ln2 is split into a short high part (exact n·ln2hi for |n| < 2⁹) and a low correction.
+    // Rounding trick: adding 1.5·2²³ + 127 to x·log2(e) rounds it to an integer (the float's ulp there is 1) and
+    // leaves n + 127 — the biased exponent of 2ⁿ — in the low mantissa bits, so one shift builds 2ⁿ.
+    private const float RoundBias = 12582912f + 127f;
     private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f, ExpMin = -87.3f;
     private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
         P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     internal static Vector512<float> ExpNonPositive(Vector512<float> x)
     {
-        Vector512<float> n = Vector512.Round(x * Vector512.Create(Log2E));
+        Vector512<float> t = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(RoundBias));
+        Vector512<float> n = t - Vector512.Create(RoundBias);
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
         Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
@@ -378,16 +382,16 @@ public static class Softmax
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
         p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
-        Vector512<int> bits = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
+        Vector512<int> bits = t.AsInt32() << 23;
         Vector512<float> e = p * bits.AsSingle();
-        // Below ExpMin (including −∞) 2ⁿ is not representable: the answer is 0. NaN compares false and stays NaN.
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512<float>.Zero,
-            Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x));
+        // Below ExpMin (including −∞) 2ⁿ is not representable: the answer is 0. A NaN x makes r and p NaN, so e is NaN.
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512<float>.Zero, e);
     }
 
     internal static Vector256<float> ExpNonPositive(Vector256<float> x)
     {
-        Vector256<float> n = Vector256.Round(x * Vector256.Create(Log2E));
+        Vector256<float> t = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(RoundBias));
+        Vector256<float> n = t - Vector256.Create(RoundBias);
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), x);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
         Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
@@ -396,9 +400,8 @@ public static class Softmax
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
         p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
-        Vector256<int> bits = (Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23;
+        Vector256<int> bits = t.AsInt32() << 23;
         Vector256<float> e = p * bits.AsSingle();
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpMin)), Vector256<float>.Zero,
-            Vector256.ConditionalSelect(Vector256.Equals(x, x), e, x));
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpMin)), Vector256<float>.Zero, e);
     }
 }

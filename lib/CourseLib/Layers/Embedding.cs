@@ -4,7 +4,8 @@ namespace CourseLib.Layers;
 
 /// <summary>
 /// Token plus learned position embeddings: x[b, t] = E_tok[token[b, t]] + E_pos[t]. Tables: [V, C] and [T_max, C].
-/// Initialized N(0, 0.02²) as GPT-2 (embeddings have no fan-in, so the linear-layer schemes do not apply).
+/// Initialized N(0, std²): 0.02 as GPT-2, or 1 as PyTorch's nn.Embedding and, in effect, the original Transformer
+/// (N(0, 1/C) scaled by √C).
 /// </summary>
 public sealed class Embedding : Module
 {
@@ -13,7 +14,12 @@ public sealed class Embedding : Module
     private ForwardContext _ctx;
 
     /// <summary>Embeddings for <paramref name="vocab"/> tokens and <paramref name="context"/> positions of width <paramref name="channels"/>.</summary>
-    public Embedding(int vocab, int context, int channels, Rng rng)
+    /// <param name="vocab">V.</param>
+    /// <param name="context">T_max.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="rng">Source of the initial values.</param>
+    /// <param name="std">Standard deviation of the initial values.</param>
+    public Embedding(int vocab, int context, int channels, Rng rng, double std = 0.02)
     {
         ArgumentNullException.ThrowIfNull(rng);
         Vocab = vocab;
@@ -21,8 +27,8 @@ public sealed class Embedding : Module
         Channels = channels;
         Token = AddParameter("token", [vocab, channels]);
         Position = AddParameter("position", [context, channels]);
-        rng.FillNormal(Token.Data, 0.02);
-        rng.FillNormal(Position.Data, 0.02);
+        rng.FillNormal(Token.Data, std);
+        rng.FillNormal(Position.Data, std);
     }
 
     /// <summary>V.</summary>

@@ -32,6 +32,12 @@ public sealed record MlpConfig
     /// <summary>x = s·x + f(x) between hidden layers instead of x = f(x) (false: plain).</summary>
     public bool Residual { get; init; }
 
+    /// <summary>
+    /// Where the residual layer applies its non-linearity: false (default) x = s·x + act(Norm(W·x)), the stream stays
+    /// linear; true x = act(s·x + Norm(W·x)), He et al. 2016's original "ReLU after the addition".
+    /// </summary>
+    public bool ActivationAfterAdd { get; init; }
+
     /// <summary>s, the shortcut scale of residual layers (1: the identity shortcut He et al. argue for).</summary>
     public double ShortcutScale { get; init; } = 1.0;
 
@@ -54,6 +60,7 @@ public sealed class DeepMlp : Model
     private readonly ActivationLayer[] _act;
     private readonly float[]?[] _stream;
     private readonly float[]?[] _dstream;
+    private readonly float[]?[] _layerOut;
     private float[]? _probs, _dout;
     private float[] _out = [];
     private Batch? _batch;
@@ -77,6 +84,7 @@ public sealed class DeepMlp : Model
         _act = new ActivationLayer[hidden];
         _stream = new float[]?[hidden];
         _dstream = new float[]?[hidden];
+        _layerOut = new float[]?[hidden];
         for (int l = 0; l < hidden; l++)
         {
             _linear[l] = AddModule($"layers.{l}.linear", new LinearLayer(l == 0 ? config.Inputs : config.Width, config.Width, rng, config.Init));
@@ -125,24 +133,36 @@ public sealed class DeepMlp : Model
         float[] x = batch.Inputs;
         for (int l = 0; l < _linear.Length; l++)
         {
-            float[] f = HiddenLayer(l, x);
-            if (l > 0 && Config.Residual)
+            bool residual = l > 0 && Config.Residual;
+            float scale = (float)Config.ShortcutScale;
+            if (residual && Config.ActivationAfterAdd)
             {
-                float[] s = _stream[l] is { } b && b.Length == f.Length ? b : (_stream[l] = new float[f.Length]);
-                float scale = (float)Config.ShortcutScale;
+                float[] h = PreActivation(l, x);
+                float[] s = _stream[l] is { } b && b.Length == h.Length ? b : (_stream[l] = new float[h.Length]);
                 for (int i = 0; i < s.Length; i++)
                 {
-                    s[i] = scale * x[i] + f[i];   // x = s·x + f(x)
+                    s[i] = scale * x[i] + h[i];   // x = act(s·x + Norm(W·x))
+                }
+
+                x = _act[l].Forward(s, _ctx);
+            }
+            else if (residual)
+            {
+                float[] f = _act[l].Forward(PreActivation(l, x), _ctx);
+                float[] s = _stream[l] is { } b && b.Length == f.Length ? b : (_stream[l] = new float[f.Length]);
+                for (int i = 0; i < s.Length; i++)
+                {
+                    s[i] = scale * x[i] + f[i];   // x = s·x + act(Norm(W·x))
                 }
 
                 x = s;
             }
             else
             {
-                x = f;                              // x = f(x)
+                x = _act[l].Forward(PreActivation(l, x), _ctx);   // x = act(Norm(W·x))
             }
 
-            _stream[l] = x;
+            _layerOut[l] = x;
         }
 
         _out = Head.Forward(x, _ctx);
@@ -176,27 +196,30 @@ public sealed class DeepMlp : Model
         float[] dx = Head.Backward(dout);
         for (int l = _linear.Length - 1; l >= 0; l--)
         {
-            float[] df = HiddenBackward(l, dx);
-            if (l > 0 && Config.Residual)
+            bool residual = l > 0 && Config.Residual;
+            float scale = (float)Config.ShortcutScale;
+            float[] ds = residual && Config.ActivationAfterAdd ? _act[l].Backward(dx) : dx;
+            float[] dh = residual && Config.ActivationAfterAdd ? ds : _act[l].Backward(dx);
+            float[] dPrev = PreActivationBackward(l, dh);
+            if (residual)
             {
-                float[] ds = _dstream[l] is { } b && b.Length == df.Length ? b : (_dstream[l] = new float[df.Length]);
-                float scale = (float)Config.ShortcutScale;
-                for (int i = 0; i < ds.Length; i++)
+                float[] dsum = _dstream[l] is { } b && b.Length == dPrev.Length ? b : (_dstream[l] = new float[dPrev.Length]);
+                for (int i = 0; i < dsum.Length; i++)
                 {
-                    ds[i] = scale * dx[i] + df[i];
+                    dsum[i] = scale * ds[i] + dPrev[i];
                 }
 
-                dx = ds;
+                dx = dsum;
             }
             else
             {
-                dx = df;
+                dx = dPrev;
             }
         }
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<double> ResidualStreamRms() => _stream.Select(s => s is null ? double.NaN : Rms(s)).ToArray();
+    public override IReadOnlyList<double> ResidualStreamRms() => _layerOut.Select(s => s is null ? double.NaN : Rms(s)).ToArray();
 
     /// <summary>Fraction of the batch whose arg-max output equals its label (classification only).</summary>
     public double Accuracy(Batch batch)
@@ -218,26 +241,20 @@ public sealed class DeepMlp : Model
         return (double)correct / batch.Size;
     }
 
-    private float[] HiddenLayer(int l, float[] x)
+    private float[] PreActivation(int l, float[] x)
     {
         float[] h = _linear[l].Forward(x, _ctx);
-        if (_norm[l] is { } norm)
-        {
-            h = norm.Forward(h, _ctx);
-        }
-
-        return _act[l].Forward(h, _ctx);
+        return _norm[l] is { } norm ? norm.Forward(h, _ctx) : h;
     }
 
-    private float[] HiddenBackward(int l, float[] dy)
+    private float[] PreActivationBackward(int l, float[] dh)
     {
-        float[] d = _act[l].Backward(dy);
         if (_norm[l] is { } norm)
         {
-            d = norm.Backward(d);
+            dh = norm.Backward(dh);
         }
 
-        return _linear[l].Backward(d);
+        return _linear[l].Backward(dh);
     }
 
     private float CrossEntropy(Batch batch)

@@ -44,6 +44,15 @@ public sealed record LmConfig
     /// <summary>Weight initialization of the linear layers (PyTorch's default; Xavier for the Transformer's).</summary>
     public InitScheme Init { get; init; } = InitScheme.PyTorchDefault;
 
+    /// <summary>
+    /// Standard deviation of the initial embeddings; null (default) = 1 for PyTorch's default and Xavier (nn.Embedding's
+    /// N(0, 1), and the original Transformer's N(0, 1/C)·√C), 0.02 for <see cref="InitScheme.Normal002"/> (GPT-2).
+    /// </summary>
+    public double? EmbeddingStd { get; init; }
+
+    /// <summary>The embedding standard deviation in force.</summary>
+    public double ResolvedEmbeddingStd => EmbeddingStd ?? (Init == InitScheme.Normal002 ? 0.02 : 1.0);
+
     /// <summary>Experts per FFN; 0 = dense.</summary>
     public int Experts { get; init; }
 
@@ -96,7 +105,7 @@ public sealed class TinyLm : Model
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         var rng = new Rng(config.Seed);
-        Embed = AddModule("embed", new Embedding(config.Vocab, config.Context, config.Channels, rng));
+        Embed = AddModule("embed", new Embedding(config.Vocab, config.Context, config.Channels, rng, config.ResolvedEmbeddingStd));
         BlockConfig block = config.Block;
         _blocks = new TransformerBlock[config.Layers];
         for (int l = 0; l < config.Layers; l++)

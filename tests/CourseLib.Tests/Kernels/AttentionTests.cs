@@ -286,6 +286,27 @@ public sealed class AttentionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Forward_Backward_SteadyState_AllocateNothing()
+    {
+        // One (b, h) pair: below the threading threshold whatever KernelThreads.Max other tests set meanwhile.
+        int b = 1, t = 37, c = 24, h = 1;
+        float[] qkv = Compare.Randn(b * t * 3 * c, 41), dout = Compare.Randn(b * t * c, 42);
+        var o = new float[b * t * c];
+        var att = new float[b * h * t * t];
+        var dqkv = new float[qkv.Length];
+        Attention.Forward(qkv, o, att, b, t, c, h);
+        Attention.Backward(dout, qkv, att, dqkv, b, t, c, h);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            Attention.Forward(qkv, o, att, b, t, c, h);
+            Attention.Backward(dout, qkv, att, dqkv, b, t, c, h);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Forward_HeadsDoNotDivideC_ThrowsNamingBoth()
     {
         var ex = Assert.Throws<ArgumentException>(() => Attention.Forward(new float[30], new float[10], new float[3 * 1], 1, 1, 10, 3));

@@ -69,7 +69,8 @@ public class BatchNormTests
     {
         for (int c = 1; c <= 256; c++)
         {
-            foreach (int n in new[] { 2, 3, 7 })
+            // Training needs N ≥ 2 (the unbiased running variance); inference also runs a single row.
+            foreach (int n in training ? new[] { 2, 3, 7 } : OddRows)
             {
                 var fast = new Case(n, c, c * 10 + n);
                 var slow = fast.Clone();

@@ -71,7 +71,12 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
         var reference = new float[65536];
         HalfConvert.ToSingle(halves, fast);
         HalfConvert.ToSingleReference(halves, reference);
-        Assert.True(fast.AsSpan().SequenceEqual(reference), "Half → float differs from the cast");
+        for (int i = 0; i < bits.Length; i++)
+        {
+            // Bits, not values: NaN payloads and the sign of zero must survive too.
+            Assert.True(BitConverter.SingleToUInt32Bits(fast[i]) == BitConverter.SingleToUInt32Bits(reference[i]),
+                $"Half 0x{i:X4} → 0x{BitConverter.SingleToUInt32Bits(fast[i]):X8}, the cast gives 0x{BitConverter.SingleToUInt32Bits(reference[i]):X8}");
+        }
 
         BFloat16Convert.ToSingle(bits, fast);
         for (int i = 0; i < bits.Length; i++)
@@ -219,9 +224,11 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
     [InlineData(Format.Int8Weights)]
     public void Forward_EveryInDim1To256_MatchesReference(Format format)
     {
+        // N = 2 takes the path that widens weights in registers, N = 5 the decoded-block path (4×4 and 1×4 kernels).
         for (int inDim = 1; inDim <= 256; inDim++)
         {
-            FastMatchesReference(format, 5, inDim, 7, bias: inDim % 2 == 0, seed: inDim);
+            FastMatchesReference(format, 2, inDim, 7, bias: inDim % 2 == 0, seed: inDim);
+            FastMatchesReference(format, 5, inDim, 7, bias: inDim % 2 == 1, seed: inDim);
         }
     }
 
@@ -231,7 +238,7 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
     [InlineData(Format.Int8Weights)]
     public void Forward_OddShapes_MatchReference(Format format)
     {
-        foreach (var (n, inDim, outDim) in new[] { (1, 1, 1), (1, 64, 1), (3, 17, 3), (4, 33, 4), (9, 65, 15), (8, 100, 16), (13, 129, 17), (2, 300, 33), (64, 256, 1024) })
+        foreach (var (n, inDim, outDim) in new[] { (1, 1, 1), (1, 64, 1), (3, 17, 3), (4, 33, 4), (9, 65, 15), (8, 100, 16), (13, 129, 17), (2, 300, 33), (64, 256, 1024), (130, 40, 20), (3, 256, 1024) })
         {
             FastMatchesReference(format, n, inDim, outDim, bias: true, seed: n + inDim + outDim);
             FastMatchesReference(format, n, inDim, outDim, bias: false, seed: n + inDim + outDim);
@@ -390,6 +397,41 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
         HalfLinear.Forward(x, h, [], y, n, inDim, outDim);
         Assert.All(y.AsSpan(outDim, outDim).ToArray(), v => Assert.True(float.IsNaN(v)));
         Assert.All(y.AsSpan(0, outDim).ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public void Forward_SteadyState_AllocatesNothing(int n)
+    {
+        // Small enough to stay on one thread whatever KernelThreads.Max other tests set meanwhile.
+        int inDim = 40, outDim = 24;
+        float[] x = Compare.Randn(n * inDim, 14), w = Compare.Randn(outDim * inDim, 15), b = Compare.Randn(outDim, 16);
+        var y = new float[n * outDim];
+        var h = new Half[w.Length];
+        HalfConvert.ToHalf(w, h);
+        var bf = new ushort[w.Length];
+        BFloat16Convert.ToBFloat16(w, bf);
+        var q = new sbyte[w.Length];
+        var s = new float[outDim];
+        Int8Linear.Quantize(w, q, s, inDim, outDim);
+        void All()
+        {
+            HalfLinear.Forward(x, h, b, y, n, inDim, outDim);
+            BFloat16Linear.Forward(x, bf, b, y, n, inDim, outDim);
+            Int8Linear.Forward(x, q, s, b, y, n, inDim, outDim);
+            HalfConvert.ToSingle(h, w);
+            BFloat16Convert.ToBFloat16(w, bf);
+        }
+
+        All();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            All();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]

@@ -1,5 +1,9 @@
 // y[N, O] = x[N, I]·Wᵀ + b with W: [O, I] stored as bfloat16 bits (ushort), b: [O] float or empty.
-// Weights are widened to float 16 rows at a time (a 16-bit shift, exact); products and sums are float.
+// Weights are widened to float on the fly (a 16-bit shift, exact; in registers for N < 4, in blocks of rows
+// otherwise: see BlockedLinear); products and sums are float.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace CourseLib.Kernels.LowPrecision;
 
 /// <summary>Linear forward with bfloat16 weights and float activations, accumulating in float.</summary>
@@ -52,5 +56,13 @@ public static class BFloat16Linear
     {
         public void Decode(int row, Span<float> destination) =>
             BFloat16Convert.ToSingleUnchecked(new ReadOnlySpan<ushort>(w + (long)row * inDim, inDim), destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Load16(int row, int k) =>
+            (Vector512.WidenLower(Vector256.Load(w + (long)row * inDim + k).ToVector512Unsafe()) << 16).AsSingle();
+
+        public float Get(int row, int k) => BFloat16Convert.ToSingle(w[(long)row * inDim + k]);
+
+        public float RowScale(int row) => 1f;
     }
 }

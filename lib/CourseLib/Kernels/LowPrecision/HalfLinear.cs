@@ -1,7 +1,10 @@
 // y[N, O] = x[N, I]·Wᵀ + b with W: [O, I] stored as Half (PyTorch's nn.Linear layout), b: [O] float or empty.
-// Weights are widened to float 16 rows at a time; products and sums are float. Only W's storage is 16-bit:
-// half the bytes of a float32 weight to read, which is what limits a Linear at small N.
-using System.Numerics.Tensors;
+// Weights are widened to float on the fly (in registers for N < 4, in blocks of rows otherwise: see BlockedLinear);
+// products and sums are float. Only W's storage is 16-bit: half the bytes of a float32 weight to read, which is
+// what limits a Linear at small N. .NET exposes no F16C instructions, so widening a Half is ~8 vector operations
+// per 16 weights against bfloat16's 2; at N = 1 that, not memory, sets the Half layer's speed.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels.LowPrecision;
 
@@ -54,6 +57,14 @@ public static class HalfLinear
     private readonly unsafe struct Decoder(Half* w, int inDim) : IRowDecoder
     {
         public void Decode(int row, Span<float> destination) =>
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(w + (long)row * inDim, inDim), destination);
+            HalfConvert.ToSingleUnchecked(new ReadOnlySpan<Half>(w + (long)row * inDim, inDim), destination);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Load16(int row, int k) =>
+            HalfConvert.Widen(Vector512.WidenLower(Vector256.Load((ushort*)(w + (long)row * inDim + k)).ToVector512Unsafe()));
+
+        public float Get(int row, int k) => (float)w[(long)row * inDim + k];
+
+        public float RowScale(int row) => 1f;
     }
 }

@@ -4,11 +4,12 @@
 //   q[o, i] = clamp(round(W[o, i] / scale_o), −127, 127)     round half to even, as torch.round
 //   Ŵ[o, i] = q[o, i] · scale_o                     |Ŵ − W| ≤ scale_o / 2 per element
 //
-// Forward: y[N, O] = x[N, I]·Ŵᵀ + b, activations float, accumulation float. Blocks of 16 rows of q are
-// dequantised into a small float buffer and multiplied by the shared 4×4 dot-product kernel; the weights cost
-// a quarter of float32's bytes to read.
+// Forward: y[N, O] = x[N, I]·Ŵᵀ + b, activations float, accumulation float. For N < 4 the levels are widened
+// in registers and each dot product is multiplied by scale_o once at the end; otherwise blocks of rows are
+// dequantised into a float buffer (see BlockedLinear). The weights cost a quarter of float32's bytes to read.
 // NaN in a row of W makes that row's scale NaN, so its outputs are NaN rather than silently wrong.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels.LowPrecision;
@@ -92,9 +93,9 @@ public static class Int8Linear
     {
         Check.Positive(inDim, nameof(inDim));
         Check.Positive(outDim, nameof(outDim));
-        Check.Length(q.Length, (long)outDim * inDim, nameof(q), $"O·I = {outDim}·{inDim}");
-        Check.Length(scales.Length, outDim, nameof(scales), $"O = {outDim}");
-        Check.Destination(w.Length, (long)outDim * inDim, nameof(w), $"O·I = {outDim}·{inDim}");
+        LowPrecisionChecks.Length(q.Length, (long)outDim * inDim, nameof(q), "O·I", outDim, inDim);
+        LowPrecisionChecks.Length(scales.Length, outDim, nameof(scales), "O", outDim);
+        LowPrecisionChecks.Destination(w.Length, (long)outDim * inDim, nameof(w), "O·I", outDim, inDim);
         for (int o = 0; o < outDim; o++)
         {
             DequantizeRow(q.Slice(o * inDim, inDim), scales[o], w.Slice(o * inDim, inDim));
@@ -113,7 +114,7 @@ public static class Int8Linear
     public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
     {
         LowPrecisionChecks.Linear(x, q.Length, nameof(q), b, y, n, inDim, outDim);
-        Check.Length(scales.Length, outDim, nameof(scales), $"O = {outDim}");
+        LowPrecisionChecks.Length(scales.Length, outDim, nameof(scales), "O", outDim);
         Check.NoOverlap(scales, nameof(scales), y, nameof(y));
         fixed (sbyte* pq = q)
         fixed (float* ps = scales)
@@ -134,7 +135,7 @@ public static class Int8Linear
     public static void ForwardReference(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
     {
         LowPrecisionChecks.Linear(x, q.Length, nameof(q), b, y, n, inDim, outDim);
-        Check.Length(scales.Length, outDim, nameof(scales), $"O = {outDim}");
+        LowPrecisionChecks.Length(scales.Length, outDim, nameof(scales), "O", outDim);
         for (int row = 0; row < n; row++)
         {
             for (int o = 0; o < outDim; o++)
@@ -154,9 +155,9 @@ public static class Int8Linear
     {
         Check.Positive(inDim, nameof(inDim));
         Check.Positive(outDim, nameof(outDim));
-        Check.Length(w.Length, (long)outDim * inDim, nameof(w), $"O·I = {outDim}·{inDim}");
-        Check.Destination(q.Length, (long)outDim * inDim, nameof(q), $"O·I = {outDim}·{inDim}");
-        Check.Destination(scales.Length, outDim, nameof(scales), $"O = {outDim}");
+        LowPrecisionChecks.Length(w.Length, (long)outDim * inDim, nameof(w), "O·I", outDim, inDim);
+        LowPrecisionChecks.Destination(q.Length, (long)outDim * inDim, nameof(q), "O·I", outDim, inDim);
+        LowPrecisionChecks.Destination(scales.Length, outDim, nameof(scales), "O", outDim);
         Check.NoOverlap(w, nameof(w), scales, nameof(scales));
     }
 
@@ -188,5 +189,14 @@ public static class Int8Linear
     {
         public void Decode(int row, Span<float> destination) =>
             DequantizeRow(new ReadOnlySpan<sbyte>(q + (long)row * inDim, inDim), scales[row], destination);
+
+        // The levels only; the fused path multiplies the finished dot product by the row's scale once.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Load16(int row, int k) =>
+            Vector512.ConvertToSingle(Vector512.WidenLower(Vector512.WidenLower(Vector128.Load(q + (long)row * inDim + k).ToVector256Unsafe().ToVector512Unsafe())));
+
+        public float Get(int row, int k) => q[(long)row * inDim + k];
+
+        public float RowScale(int row) => scales[row];
     }
 }

@@ -8,15 +8,32 @@ internal static class LowPrecisionChecks
         Check.Positive(n, nameof(n));
         Check.Positive(inDim, nameof(inDim));
         Check.Positive(outDim, nameof(outDim));
-        Check.Length(x.Length, (long)n * inDim, nameof(x), $"N·I = {n}·{inDim}");
-        Check.Length(wLength, (long)outDim * inDim, wName, $"O·I = {outDim}·{inDim}");
+        Length(x.Length, (long)n * inDim, nameof(x), "N·I", n, inDim);
+        Length(wLength, (long)outDim * inDim, wName, "O·I", outDim, inDim);
         if (!b.IsEmpty)
         {
-            Check.Length(b.Length, outDim, nameof(b), $"O = {outDim} (or empty for no bias)");
+            Length(b.Length, outDim, nameof(b), "O (or empty for no bias)", outDim);
         }
 
-        Check.Destination(y.Length, (long)n * outDim, nameof(y), $"N·O = {n}·{outDim}");
+        Destination(y.Length, (long)n * outDim, nameof(y), "N·O", n, outDim);
         Check.NoOverlap(x, nameof(x), y, nameof(y));
         Check.NoOverlap(b, nameof(b), y, nameof(y));
+    }
+
+    // The shape text is formatted only on failure, so validation allocates nothing on the hot path.
+    public static void Length(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual != expected)
+        {
+            Check.Length(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
+    }
+
+    public static void Destination(int actual, long expected, string name, string dims, params ReadOnlySpan<int> values)
+    {
+        if (actual < expected)
+        {
+            Check.Destination(actual, expected, name, $"{dims} = {string.Join("·", values.ToArray())}");
+        }
     }
 }
