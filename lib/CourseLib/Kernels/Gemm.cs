@@ -496,7 +496,16 @@ internal static unsafe partial class Gemm
             {
                 for (int jg = 0; jg < nr; jg += 16)
                 {
-                    Transpose16(src + (nint)jg * ld + p, ld, Math.Clamp(cols - jg, 0, 16), dst + (nint)p * nr + jg, nr);
+                    int rows = Math.Clamp(cols - jg, 0, 16);
+                    float* block = src + (nint)jg * ld + p;
+                    // W usually comes from DRAM here and the hardware prefetchers do not follow 32 row streams at
+                    // once: ask for each row's line 8 blocks ahead (a prefetch past the data is harmless).
+                    for (int r = 0; r < rows; r++)
+                    {
+                        Sse.Prefetch0(block + (r * (nint)ld) + 128);
+                    }
+
+                    Transpose16(block, ld, rows, dst + (nint)p * nr + jg, nr);
                 }
             }
 
