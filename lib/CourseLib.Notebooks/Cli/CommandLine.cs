@@ -12,6 +12,7 @@ public static class CommandLine
 
         Usage:
           CourseLib.Notebooks run [<notebook.dib | folder>...] [options]
+          CourseLib.Notebooks grade [<notebook.dib | folder>...] [options]
           CourseLib.Notebooks --help
 
         run   Executes each notebook in its own worker process, cell by cell, and prints progress and a summary.
@@ -40,6 +41,7 @@ public static class CommandLine
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help" || args.Skip(1).Any(a => a is "-h" or "--help"))
         {
             Console.WriteLine(Help);
+            Console.WriteLine(Grading.GradeCommand.Help);
             return args.Length == 0 ? 2 : 0;
         }
 
@@ -58,6 +60,8 @@ public static class CommandLine
                 }
 
                 return RunCommand.Run(options, Console.Out);
+            case "grade":
+                return Grading.GradeCommand.Run(args[1..], Console.Out);
             case WorkerVerb:
                 // A worker started by hand (not through the runner) may lack the libtorch wrapper: restart with it.
                 return CourseLib.Torch.NativeShim.RestartIfNeeded(args) ?? WorkerCommand.Run(args[1..]);
