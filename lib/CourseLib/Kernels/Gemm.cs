@@ -166,7 +166,10 @@ internal static unsafe partial class Gemm
         pj.Parts = threads;
         try
         {
-            KernelThreads.For(threads, 1, pj.Body);
+            if (!Workers.TryRun(threads, pj.Body))
+            {
+                KernelThreads.For(threads, 1, pj.Body);
+            }
         }
         finally
         {
