@@ -14,7 +14,7 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
 {
     private const int Chains = 12;
 
-    public static Machine Measure(int threads, bool quick)
+    public static Machine Measure(int threads, bool quick, Func<double> singleThreadClock)
     {
         string cpu = "unknown CPU";
         double? mhz = null;
@@ -35,8 +35,8 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         }
 
         int reps = quick ? 2 : 5;
-        double t1 = Triad(1, reps), tn = threads > 1 ? Triad(threads, reps) : t1;
-        double p1 = FmaPeak(1, reps), pn = threads > 1 ? FmaPeak(threads, reps) : p1;
+        double t1 = Triad(1, reps, singleThreadClock), tn = threads > 1 ? Triad(threads, reps, WallClock) : t1;
+        double p1 = FmaPeak(1, reps, singleThreadClock), pn = threads > 1 ? FmaPeak(threads, reps, WallClock) : p1;
         // Per cycle: Zen 4 issues one 512-bit (as two 256-bit halves) or two 256-bit FMAs = 16 fused multiply-adds.
         double? nominal = mhz is double m && Vector512.IsHardwareAccelerated ? m * 1e-3 * 32 : null;
         return new Machine(cpu, t1, tn, p1, pn, threads, nominal);
@@ -58,7 +58,21 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         return s.ToString();
     }
 
-    private static double Triad(int threads, int reps)
+    private static double WallClock() => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
+    /// <summary>Runs body(t) for t in [0, threads): inline for one thread (so a thread-CPU clock sees it), else in parallel.</summary>
+    private static void Spread(int threads, Action<int> body)
+    {
+        if (threads == 1)
+        {
+            body(0);
+            return;
+        }
+
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    private static double Triad(int threads, int reps, Func<double> clock)
     {
         const int Count = 16 << 20;
         float[] a = new float[Count], b = new float[Count], c = new float[Count];
@@ -68,13 +82,13 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         double best = double.MaxValue;
         for (int r = 0; r <= reps; r++)
         {
-            long start = Stopwatch.GetTimestamp();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            double start = clock();
+            Spread(threads, t =>
             {
                 int from = t * chunk, len = Math.Min(Count, from + chunk) - from;
                 TensorPrimitives.MultiplyAdd(c.AsSpan(from, len), 3f, b.AsSpan(from, len), a.AsSpan(from, len));
             });
-            double s = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            double s = clock() - start;
             if (r > 0)
             {
                 best = Math.Min(best, s);
@@ -84,15 +98,15 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         return 3.0 * sizeof(float) * Count / best / 1e9;
     }
 
-    private static double FmaPeak(int threads, int reps)
+    private static double FmaPeak(int threads, int reps, Func<double> clock)
     {
         const long Iterations = 20_000_000;
         double best = double.MaxValue;
         for (int r = 0; r <= reps; r++)
         {
-            long start = Stopwatch.GetTimestamp();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => FmaChains(Iterations));
-            double s = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            double start = clock();
+            Spread(threads, _ => FmaChains(Iterations));
+            double s = clock() - start;
             if (r > 0)
             {
                 best = Math.Min(best, s);
