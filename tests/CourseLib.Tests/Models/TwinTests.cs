@@ -5,6 +5,7 @@ using CourseLib.Models;
 using CourseLib.Tests.Support;
 using CourseLib.Torch;
 using CourseLib.Torch.Models;
+using CourseLib.Tests.Reproductions;
 using CourseLib.Training;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -13,6 +14,7 @@ using static TorchSharp.torch;
 namespace CourseLib.Tests.Models;
 
 /// <summary>Our models against their libtorch twins: same weights in, same outputs, losses, gradients and curves out.</summary>
+[Collection(SerialTrainingRuns.Name)]
 public class TwinTests(ITestOutputHelper output)
 {
     [Theory]
