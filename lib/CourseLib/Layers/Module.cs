@@ -98,10 +98,4 @@ public abstract class Module
     public virtual void AddDiagnostics(string path, IDictionary<string, double> sink)
     {
     }
-
-    /// <summary>
-    /// A deterministic seed for a child module from this module's seed and an index, so each layer's weights
-    /// depend only on the model seed and the layer's position, not on construction order elsewhere.
-    /// </summary>
-    public static int ChildSeed(int seed, int index) => unchecked((int)((uint)seed * 2654435761u + (uint)index * 40503u + 1u) & int.MaxValue);
 }
