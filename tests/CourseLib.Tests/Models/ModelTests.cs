@@ -29,11 +29,12 @@ public class ModelTests
     }
 
     [Theory]
-    [InlineData(false, NormKind.BatchNorm)]
-    [InlineData(true, NormKind.LayerNorm)]
-    public void DeepMlp_Gradients_MatchFiniteDifferences(bool residual, NormKind norm)
+    [InlineData(false, NormKind.BatchNorm, false)]
+    [InlineData(true, NormKind.LayerNorm, false)]
+    [InlineData(true, NormKind.BatchNorm, true)]
+    public void DeepMlp_Gradients_MatchFiniteDifferences(bool residual, NormKind norm, bool activationAfterAdd)
     {
-        var model = new DeepMlp(new MlpConfig { Width = 6, Depth = 4, Residual = residual, ShortcutScale = 0.8, Norm = norm, Activation = Activation.Gelu, Seed = 2 });
+        var model = new DeepMlp(new MlpConfig { Width = 6, Depth = 4, Residual = residual, ShortcutScale = 0.8, Norm = norm, Activation = Activation.Gelu, ActivationAfterAdd = activationAfterAdd, Seed = 2 });
         GradCheck.Model(model, SyntheticTasks.TwoSpirals(12, new Rng(3)));
     }
 

@@ -81,10 +81,12 @@ public class TwinTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void TorchMlp_BatchNorm_SameLossAndGradients()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TorchMlp_BatchNorm_SameLossAndGradients(bool activationAfterAdd)
     {
-        var model = new DeepMlp(new MlpConfig { Width = 16, Depth = 5, Residual = true, ShortcutScale = 0.7, Seed = 2 });
+        var model = new DeepMlp(new MlpConfig { Width = 16, Depth = 5, Residual = true, ShortcutScale = 0.7, ActivationAfterAdd = activationAfterAdd, Seed = 2 });
         Batch batch = SyntheticTasks.TwoSpirals(64, new Rng(5));
         model.ZeroGrad();
         float loss = model.Forward(batch);
