@@ -57,6 +57,11 @@ public sealed class TorchLm : TorchTwin
             throw new NotSupportedException("MoE blocks have no TorchSharp twin (routing is not twinned).");
         }
 
+        if (config.Dropout > 0)
+        {
+            throw new NotSupportedException("Dropout masks are not twinned; compare with Dropout = 0.");
+        }
+
         if (config.Norm == NormKind.BatchNorm)
         {
             throw new NotSupportedException("The transformer twins support LayerNorm, RMSNorm and DyT; BatchNorm is twinned in TorchMlp.");
