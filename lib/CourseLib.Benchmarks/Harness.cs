@@ -24,7 +24,7 @@ internal static class Harness
     public static int Run(BenchmarkOptions options)
     {
         string torchVersion = TorchRuntime.Initialize();
-        Machine? machine = options.MeasureMachine ? Machine.Measure(options.Threads.Max(), options.IsQuick) : null;
+        Machine? machine = options.MeasureMachine ? Machine.Measure(options.Threads.Max(), options.IsQuick, options.CpuTime ? ThreadCpuSeconds : WallSeconds) : null;
         var header = new StringBuilder();
         header.AppendLine(CultureInfo.InvariantCulture, $"libtorch {torchVersion} (TorchSharp), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(options.IsQuick ? ", --quick" : "")}{(options.CpuTime ? ", 1-thread rows timed in thread CPU time (--cpu-time)" : "")}");
         if (machine is not null)

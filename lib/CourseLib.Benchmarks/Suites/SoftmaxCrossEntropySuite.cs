@@ -1,5 +1,4 @@
 using CourseLib.Kernels;
-using CourseLib.Torch;
 using static TorchSharp.torch;
 
 namespace CourseLib.Benchmarks.Suites;

@@ -398,6 +398,47 @@ internal static class ActivationMath
         return Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E0));
     }
 
+    // ---------------------------------------------------------------- float → double accumulation
+
+    /// <summary>acc[o..o+16) += (double)v: row sums (dγ, dβ, dbias) are kept in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AccumulateWidened(ref double acc, nuint o, Vector512<float> v)
+    {
+        Vector512<double> lo, hi;
+        if (Avx512F.IsSupported)
+        {
+            // Vector512.Widen is not an intrinsic here and costs ~100 cycles; vcvtps2pd is one instruction per half.
+            lo = Avx512F.ConvertToVector512Double(v.GetLower());
+            hi = Avx512F.ConvertToVector512Double(v.GetUpper());
+        }
+        else
+        {
+            (lo, hi) = Vector512.Widen(v);
+        }
+
+        (Vector512.LoadUnsafe(ref acc, o) + lo).StoreUnsafe(ref acc, o);
+        (Vector512.LoadUnsafe(ref acc, o + 8) + hi).StoreUnsafe(ref acc, o + 8);
+    }
+
+    /// <summary>acc[o..o+8) += (double)v.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AccumulateWidened(ref double acc, nuint o, Vector256<float> v)
+    {
+        Vector256<double> lo, hi;
+        if (Avx.IsSupported)
+        {
+            lo = Avx.ConvertToVector256Double(v.GetLower());
+            hi = Avx.ConvertToVector256Double(v.GetUpper());
+        }
+        else
+        {
+            (lo, hi) = Vector256.Widen(v);
+        }
+
+        (Vector256.LoadUnsafe(ref acc, o) + lo).StoreUnsafe(ref acc, o);
+        (Vector256.LoadUnsafe(ref acc, o + 4) + hi).StoreUnsafe(ref acc, o + 4);
+    }
+
     // ---------------------------------------------------------------- scalar double, for the references
 
     /// <summary>

@@ -144,6 +144,8 @@ public static class Attention
                     int attRow = bi * heads * t * t + h * t * t + ti * t;
 
                     // Pass 1: scores q·k/√d for the keys this query may see, and their maximum.
+                    // llm.c starts from −10000 (marked TODO there): if every score were below it, exp(s − max) would underflow
+                    // to 0 and the row would come out all zero instead of a distribution.
                     float maxval = float.NegativeInfinity;
                     for (int t2 = 0; t2 <= ti; t2++)
                     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -110,9 +111,9 @@ public static class BiasGelu
         Check.Positive(n, nameof(n));
         Check.Positive(c, nameof(c));
         Gelu.Exact(approximate);
-        Check.Length(x.Length, (long)n * c, nameof(x), $"N·C = {n}·{c}");
+        Shape.Length(x.Length, (long)n * c, nameof(x), "N·C = {0}·{1}", n, c);
         Check.Length(bias.Length, c, nameof(bias), "C");
-        Check.Destination(y.Length, (long)n * c, nameof(y), $"N·C = {n}·{c}");
+        Shape.Destination(y.Length, (long)n * c, nameof(y), "N·C = {0}·{1}", n, c);
         Elementwise.SameOrDisjoint(x, nameof(x), y, nameof(y));
         Check.NoOverlap(bias, nameof(bias), y, nameof(y));
     }
@@ -123,12 +124,12 @@ public static class BiasGelu
         Check.Positive(n, nameof(n));
         Check.Positive(c, nameof(c));
         Gelu.Exact(approximate);
-        Check.Length(dy.Length, (long)n * c, nameof(dy), $"N·C = {n}·{c}");
-        Check.Length(x.Length, (long)n * c, nameof(x), $"N·C = {n}·{c}");
+        Shape.Length(dy.Length, (long)n * c, nameof(dy), "N·C = {0}·{1}", n, c);
+        Shape.Length(x.Length, (long)n * c, nameof(x), "N·C = {0}·{1}", n, c);
         Check.Length(bias.Length, c, nameof(bias), "C");
         if (!dx.IsEmpty)
         {
-            Check.Destination(dx.Length, (long)n * c, nameof(dx), $"N·C = {n}·{c}");
+            Shape.Destination(dx.Length, (long)n * c, nameof(dx), "N·C = {0}·{1}", n, c);
         }
 
         if (!dbias.IsEmpty)
@@ -169,6 +170,7 @@ public static class BiasGelu
         KernelThreads.For(n, minRows, (r0, r1) => ForwardRows<TOp>(
             new ReadOnlySpan<float>(px, n * c), new ReadOnlySpan<float>(pb, c), new Span<float>(py, n * c), r0, r1, c, wide));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int r0, int r1, int c, bool wide)
         where TOp : struct, IActivation
     {
@@ -252,6 +254,7 @@ public static class BiasGelu
             noDx ? default : new Span<float>(pdx, n * c), noDbias ? default : new Span<float>(pdb, c),
             n, c, b0 * ColumnBlock, Math.Min(c, b1 * ColumnBlock), wide));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardColumns<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> dx, Span<float> dbias,
         int n, int c, int c0, int c1, bool wide)
         where TOp : struct, IActivation
@@ -287,6 +290,7 @@ public static class BiasGelu
     }
 
     // One row's segment of ≤ ColumnBlock columns: g = dy·GELU′(x + b); dx += g; acc[j] += g.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardSegment512<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> dx,
         Span<double> acc, Span<float> tail)
         where TOp : struct, IActivation
@@ -338,13 +342,11 @@ public static class BiasGelu
                 }
             }
 
-            (Vector512<double> lo, Vector512<double> hi) = Vector512.Widen(g);
-            nuint o = (nuint)j;
-            (Vector512.LoadUnsafe(ref accRef, o) + lo).StoreUnsafe(ref accRef, o);
-            (Vector512.LoadUnsafe(ref accRef, o + 8) + hi).StoreUnsafe(ref accRef, o + 8);
+            ActivationMath.AccumulateWidened(ref accRef, (nuint)j, g);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardSegment256<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> dx,
         Span<double> acc, Span<float> tail)
         where TOp : struct, IActivation
@@ -396,10 +398,7 @@ public static class BiasGelu
                 }
             }
 
-            (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(g);
-            nuint o = (nuint)j;
-            (Vector256.LoadUnsafe(ref accRef, o) + lo).StoreUnsafe(ref accRef, o);
-            (Vector256.LoadUnsafe(ref accRef, o + 4) + hi).StoreUnsafe(ref accRef, o + 4);
+            ActivationMath.AccumulateWidened(ref accRef, (nuint)j, g);
         }
     }
 }

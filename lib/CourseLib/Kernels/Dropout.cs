@@ -102,13 +102,6 @@ public static class Dropout
         }
     }
 
-    /// <summary>The 32-bit value element <paramref name="index"/> is compared against; exposed for tests and lessons.</summary>
-    internal static uint Hash(ulong seed, uint index)
-    {
-        (uint k0, uint k1) = Keys(seed);
-        return Hash(index, k0, k1);
-    }
-
     private static void ValidateP(float p)
     {
         if (!(p >= 0f && p < 1f))

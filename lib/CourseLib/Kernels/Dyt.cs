@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -112,11 +113,11 @@ public static class Dyt
     {
         Check.Positive(n, nameof(n));
         Check.Positive(c, nameof(c));
-        Check.Length(x.Length, (long)n * c, nameof(x), $"N·C = {n}·{c}");
+        Shape.Length(x.Length, (long)n * c, nameof(x), "N·C = {0}·{1}", n, c);
         Check.Length(alpha.Length, 1, nameof(alpha), "one scalar");
         Check.Length(gamma.Length, c, nameof(gamma), "C");
         Check.Length(beta.Length, c, nameof(beta), "C");
-        Check.Destination(y.Length, (long)n * c, nameof(y), $"N·C = {n}·{c}");
+        Shape.Destination(y.Length, (long)n * c, nameof(y), "N·C = {0}·{1}", n, c);
         Elementwise.SameOrDisjoint(x, nameof(x), y, nameof(y));
         Check.NoOverlap(alpha, nameof(alpha), y, nameof(y));
         Check.NoOverlap(gamma, nameof(gamma), y, nameof(y));
@@ -128,13 +129,13 @@ public static class Dyt
     {
         Check.Positive(n, nameof(n));
         Check.Positive(c, nameof(c));
-        Check.Length(dy.Length, (long)n * c, nameof(dy), $"N·C = {n}·{c}");
-        Check.Length(x.Length, (long)n * c, nameof(x), $"N·C = {n}·{c}");
+        Shape.Length(dy.Length, (long)n * c, nameof(dy), "N·C = {0}·{1}", n, c);
+        Shape.Length(x.Length, (long)n * c, nameof(x), "N·C = {0}·{1}", n, c);
         Check.Length(alpha.Length, 1, nameof(alpha), "one scalar");
         Check.Length(gamma.Length, c, nameof(gamma), "C");
         if (!dx.IsEmpty)
         {
-            Check.Destination(dx.Length, (long)n * c, nameof(dx), $"N·C = {n}·{c}");
+            Shape.Destination(dx.Length, (long)n * c, nameof(dx), "N·C = {0}·{1}", n, c);
         }
 
         if (!dalpha.IsEmpty)
@@ -196,6 +197,7 @@ public static class Dyt
             new ReadOnlySpan<float>(px, n * c), alpha, new ReadOnlySpan<float>(pg, c), new ReadOnlySpan<float>(pb, c),
             new Span<float>(py, n * c), r0, r1, c, wide));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows(ReadOnlySpan<float> x, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, int r0, int r1, int c, bool wide)
     {
         Span<float> tail = stackalloc float[4 * 16];
@@ -302,6 +304,7 @@ public static class Dyt
     }
 
     // Columns [c0, c1) over all rows, ColumnBlock columns at a time; returns this range's share of dα.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double BackwardColumns(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float alpha, ReadOnlySpan<float> gamma,
         Span<float> dx, Span<float> dgamma, Span<float> dbeta, int n, int c, int c0, int c1, bool wide)
     {
@@ -338,6 +341,7 @@ public static class Dyt
     }
 
     // One row's segment of ≤ ColumnBlock columns: dx += g·α, acc[j] += dy·t (dγ), acc[64 + j] += dy (dβ); returns Σ g·x.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double BackwardSegment512(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float alpha, ReadOnlySpan<float> gamma,
         Span<float> dx, Span<double> acc, Span<float> tail)
     {
@@ -392,18 +396,14 @@ public static class Dyt
                 }
             }
 
-            (Vector512<double> tLo, Vector512<double> tHi) = Vector512.Widen(dyv * t);
-            (Vector512<double> bLo, Vector512<double> bHi) = Vector512.Widen(dyv);
-            nuint o = (nuint)j;
-            (Vector512.LoadUnsafe(ref accRef, o) + tLo).StoreUnsafe(ref accRef, o);
-            (Vector512.LoadUnsafe(ref accRef, o + 8) + tHi).StoreUnsafe(ref accRef, o + 8);
-            (Vector512.LoadUnsafe(ref accRef, o + ColumnBlock) + bLo).StoreUnsafe(ref accRef, o + ColumnBlock);
-            (Vector512.LoadUnsafe(ref accRef, o + ColumnBlock + 8) + bHi).StoreUnsafe(ref accRef, o + ColumnBlock + 8);
+            ActivationMath.AccumulateWidened(ref accRef, (nuint)j, dyv * t);
+            ActivationMath.AccumulateWidened(ref accRef, (nuint)(j + ColumnBlock), dyv);
         }
 
         return Vector512.Sum(dAlpha);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double BackwardSegment256(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float alpha, ReadOnlySpan<float> gamma,
         Span<float> dx, Span<double> acc, Span<float> tail)
     {
@@ -458,13 +458,8 @@ public static class Dyt
                 }
             }
 
-            (Vector256<double> tLo, Vector256<double> tHi) = Vector256.Widen(dyv * t);
-            (Vector256<double> bLo, Vector256<double> bHi) = Vector256.Widen(dyv);
-            nuint o = (nuint)j;
-            (Vector256.LoadUnsafe(ref accRef, o) + tLo).StoreUnsafe(ref accRef, o);
-            (Vector256.LoadUnsafe(ref accRef, o + 4) + tHi).StoreUnsafe(ref accRef, o + 4);
-            (Vector256.LoadUnsafe(ref accRef, o + ColumnBlock) + bLo).StoreUnsafe(ref accRef, o + ColumnBlock);
-            (Vector256.LoadUnsafe(ref accRef, o + ColumnBlock + 4) + bHi).StoreUnsafe(ref accRef, o + ColumnBlock + 4);
+            ActivationMath.AccumulateWidened(ref accRef, (nuint)j, dyv * t);
+            ActivationMath.AccumulateWidened(ref accRef, (nuint)(j + ColumnBlock), dyv);
         }
 
         return Vector256.Sum(dAlpha);

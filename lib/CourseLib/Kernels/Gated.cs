@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -117,8 +118,8 @@ public static class Gated
         Check.Positive(n, nameof(n));
         Check.Positive(hidden, nameof(hidden));
         ValidateKind(kind);
-        Check.Length(h.Length, 2L * n * hidden, nameof(h), $"N·2H = {n}·2·{hidden}");
-        Check.Destination(y.Length, (long)n * hidden, nameof(y), $"N·H = {n}·{hidden}");
+        Shape.Length(h.Length, 2L * n * hidden, nameof(h), "N·2H = {0}·2·{1}", n, hidden);
+        Shape.Destination(y.Length, (long)n * hidden, nameof(y), "N·H = {0}·{1}", n, hidden);
         Check.NoOverlap(h, nameof(h), y, nameof(y));
     }
 
@@ -127,9 +128,9 @@ public static class Gated
         Check.Positive(n, nameof(n));
         Check.Positive(hidden, nameof(hidden));
         ValidateKind(kind);
-        Check.Length(dy.Length, (long)n * hidden, nameof(dy), $"N·H = {n}·{hidden}");
-        Check.Length(h.Length, 2L * n * hidden, nameof(h), $"N·2H = {n}·2·{hidden}");
-        Check.Destination(dh.Length, 2L * n * hidden, nameof(dh), $"N·2H = {n}·2·{hidden}");
+        Shape.Length(dy.Length, (long)n * hidden, nameof(dy), "N·H = {0}·{1}", n, hidden);
+        Shape.Length(h.Length, 2L * n * hidden, nameof(h), "N·2H = {0}·2·{1}", n, hidden);
+        Shape.Destination(dh.Length, 2L * n * hidden, nameof(dh), "N·2H = {0}·2·{1}", n, hidden);
         Check.NoOverlap(dy, nameof(dy), dh, nameof(dh));
         Check.NoOverlap(h, nameof(h), dh, nameof(dh));
     }
@@ -166,6 +167,7 @@ public static class Gated
     }
 
     /// <summary>Rows [r0, r1) of either direction; <paramref name="wide"/> picks Vector512 over Vector256 (tests run both).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Rows<TOp>(ReadOnlySpan<float> h, Span<float> y, ReadOnlySpan<float> dy, Span<float> dh, int r0, int r1, int hidden, bool backward, bool wide)
         where TOp : struct, IActivation
     {
@@ -202,6 +204,7 @@ public static class Gated
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow512<TOp>(ReadOnlySpan<float> gate, ReadOnlySpan<float> value, Span<float> y, Span<float> tail)
         where TOp : struct, IActivation
     {
@@ -227,6 +230,7 @@ public static class Gated
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow256<TOp>(ReadOnlySpan<float> gate, ReadOnlySpan<float> value, Span<float> y, Span<float> tail)
         where TOp : struct, IActivation
     {
@@ -252,6 +256,7 @@ public static class Gated
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRow512<TOp>(ReadOnlySpan<float> gate, ReadOnlySpan<float> value, ReadOnlySpan<float> dy,
         Span<float> dGate, Span<float> dValue, Span<float> tail)
         where TOp : struct, IActivation
@@ -289,6 +294,7 @@ public static class Gated
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRow256<TOp>(ReadOnlySpan<float> gate, ReadOnlySpan<float> value, ReadOnlySpan<float> dy,
         Span<float> dGate, Span<float> dValue, Span<float> tail)
         where TOp : struct, IActivation

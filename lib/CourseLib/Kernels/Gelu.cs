@@ -12,7 +12,15 @@ namespace CourseLib.Kernels;
 /// Fast path: Φ comes from a vectorised erfc (Numerical Recipes' Chebyshev fit erfcc, fractional error &lt; 1.2e-7,
 /// evaluated with a vectorised e^x), so the left tail keeps relative accuracy (GELU(−5) ≈ −1.43e-6 to ~5 digits,
 /// where torch, computing 1 + erf, keeps ~1); the tanh form is computed as x·σ(2u), the same function without the
-/// cancellation in 1 + tanh u. Measured against libtorch: max|diff|/max|ref| ≈ 1e-7 (see the tests).
+/// cancellation in 1 + tanh u. Measured on 65,536 N(0, 2²) inputs, max|diff|/max|ref|: against libtorch 1.2e-7 (y)
+/// and 1.7e-7 (dx) for the exact form, 5e-8 and 4.3e-7 for tanh; against the double-precision reference ours is
+/// 5e-8 / 9e-8 while libtorch's float kernels are 1.2e-7 / 1.7e-7 (exact) and 5e-8 / 4.3e-7 (tanh). Tests assert 1e-6.
+/// </para>
+/// <para>
+/// Speed (Zen 4, one thread, CourseLib.Benchmarks): the exact form runs at ~9–12 GB/s, 1.2–1.5× libtorch's forward
+/// time and 0.8–0.95× for forward + backward — libtorch's float erf is Abramowitz–Stegun 7.1.26, fewer operations than
+/// our erfc but 1.5e-7 absolute error and no accuracy left in the tail. The tanh form runs at 13–16 GB/s, 0.16–0.35×.
+/// Tiny tensors ([8, 64]) take ~0.4 µs forward, 15–30× less than one TorchSharp call.
 /// </para>
 /// <para>
 /// Special values: NaN → NaN. At ±∞ we return the limits, GELU(+∞) = +∞, GELU(−∞) = 0, slope 1 and 0, where the

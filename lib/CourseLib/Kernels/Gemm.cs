@@ -3,13 +3,18 @@
 //   op(B) = B[k, n] (ldb ≥ n)  or, with transB, Bᵀ where B is stored [n, k] (ldb ≥ k)
 //
 // The classic Goto/BLIS structure, sized for Zen 4 (L1d 32 KB, L2 1 MB per core):
-//   for each column block of C, NC wide            (the packed B block, KC × NC, 512 KB, sits in L2)
-//     for each slice of k, KC deep                 (pack op(B)[KC, NC] into NR-wide column panels)
-//       for each MR-row strip of C                 (pack op(A)[MR, KC], 8–14 KB, which stays in L1)
-//         for each NR-wide panel of the B block    (stream it from L2)
-//           micro-kernel: an MR × NR tile of C held in registers, KC rank-1 updates, then one load/store of C
-// Packing turns every layout (normal or transposed) into the same unit-stride panels, so one micro-kernel
-// serves all three products Linear needs: NT (x·Wᵀ), NN (dy·W) and TN (dyᵀ·x).
+//   for each column block of C, ≤ NC = 1024 wide   (the packed B block, KC × NC, streams from L2/L3)
+//     for each slice of k, ≤ KC = 384 deep         (pack op(B)[KC, NC] into 32-wide column panels)
+//       for each block of MC = 96 rows             (pack op(A)[MC, KC] as 12-row strips, 144 KB in L2)
+//         for each 12-row strip                    (18 KB: stays in L1 while ...)
+//           for each 32-wide panel of the B block  (... the B panels stream past it)
+//             micro-kernel: a 12 × 32 tile of C in 24 zmm registers, KC rank-1 updates (broadcast 12 values
+//             of A, load 32 of B, 24 FMAs per step), then one load/store of the C tile
+// Packing turns every layout (normal or transposed, via 16 × 16 register transposes) into the same unit-stride
+// panels, so one micro-kernel serves all three products Linear needs: NT (x·Wᵀ), NN (dy·W) and TN (dyᵀ·x).
+// Without AVX-512 the same loops run a 6 × 16 AVX2 tile, and without either a 4 × 4 scalar one.
+// Two threads split C into two rectangles of whole tiles along its longer side; each packs its own panels, so
+// the result is bitwise the same for any thread count.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -40,10 +45,10 @@ internal enum GemmPath
 internal static unsafe partial class Gemm
 {
     /// <summary>Depth of one packed slice of k: the A strip (MR·KC·4 = 18 KB) stays in the 32 KB L1 beside the streaming B panel.</summary>
-    internal static int KC = 384;
+    internal const int KC = 384;
 
     /// <summary>Width of one packed B block. KC·NC·4 = 1.5 MB overflows the 1 MB L2 a little, but measured faster than 480 (720 KB): fewer blocks means fewer passes of packing A (most visible for dW = dyᵀ·x, whose A pack reads dy with a stride), and the B panels stream well from L3.</summary>
-    internal static int NC = 1024;
+    internal const int NC = 1024;
 
     /// <summary>Rows of A packed per block (a multiple of every tile height): 96·KC·4 = 144 KB, in L2 beside the B block.</summary>
     internal const int MC = 96;
@@ -161,7 +166,10 @@ internal static unsafe partial class Gemm
         pj.Parts = threads;
         try
         {
-            KernelThreads.For(threads, 1, pj.Body);
+            if (!Workers.TryRun(threads, pj.Body))
+            {
+                KernelThreads.For(threads, 1, pj.Body);
+            }
         }
         finally
         {
@@ -496,7 +504,16 @@ internal static unsafe partial class Gemm
             {
                 for (int jg = 0; jg < nr; jg += 16)
                 {
-                    Transpose16(src + (nint)jg * ld + p, ld, Math.Clamp(cols - jg, 0, 16), dst + (nint)p * nr + jg, nr);
+                    int rows = Math.Clamp(cols - jg, 0, 16);
+                    float* block = src + (nint)jg * ld + p;
+                    // W usually comes from DRAM here and the hardware prefetchers do not follow 32 row streams at
+                    // once: ask for each row's line 8 blocks ahead (a prefetch past the data is harmless).
+                    for (int r = 0; r < rows; r++)
+                    {
+                        Sse.Prefetch0(block + (r * (nint)ld) + 128);
+                    }
+
+                    Transpose16(block, ld, rows, dst + (nint)p * nr + jg, nr);
                 }
             }
 

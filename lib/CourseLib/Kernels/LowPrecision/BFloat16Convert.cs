@@ -63,6 +63,20 @@ public static class BFloat16Convert
                 Vector512.Narrow(lo, hi).StoreUnsafe(ref dst, (nuint)i);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            ref float src = ref MemoryMarshal.GetReference(source);
+            ref ushort dst = ref MemoryMarshal.GetReference(destination);
+            var one = Vector256.Create(1u);
+            var bias = Vector256.Create(0x7FFFu);
+            var nan = Vector256.Create((uint)NaN);
+            for (; i + 16 <= source.Length; i += 16)
+            {
+                var lo = Round(Vector256.LoadUnsafe(ref src, (nuint)i), one, bias, nan);
+                var hi = Round(Vector256.LoadUnsafe(ref src, (nuint)(i + 8)), one, bias, nan);
+                Vector256.Narrow(lo, hi).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
 
         for (; i < source.Length; i++)
         {
@@ -117,11 +131,30 @@ public static class BFloat16Convert
                 (Vector512.WidenUpper(bits) << 16).AsSingle().StoreUnsafe(ref dst, (nuint)(i + 16));
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            ref ushort src = ref MemoryMarshal.GetReference(source);
+            ref float dst = ref MemoryMarshal.GetReference(destination);
+            for (; i + 16 <= source.Length; i += 16)
+            {
+                var bits = Vector256.LoadUnsafe(ref src, (nuint)i);
+                (Vector256.WidenLower(bits) << 16).AsSingle().StoreUnsafe(ref dst, (nuint)i);
+                (Vector256.WidenUpper(bits) << 16).AsSingle().StoreUnsafe(ref dst, (nuint)(i + 8));
+            }
+        }
 
         for (; i < source.Length; i++)
         {
             destination[i] = ToSingle(source[i]);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Round(Vector256<float> x, Vector256<uint> one, Vector256<uint> bias, Vector256<uint> nan)
+    {
+        var bits = x.AsUInt32();
+        var rounded = (bits + bias + ((bits >> 16) & one)) >> 16;
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x).AsUInt32(), rounded, nan);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

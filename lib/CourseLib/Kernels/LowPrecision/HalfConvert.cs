@@ -66,6 +66,12 @@ public static class HalfConvert
 
     internal static unsafe void ToSingleUnchecked(ReadOnlySpan<Half> source, Span<float> destination)
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            TensorPrimitives.ConvertToSingle(source, destination[..source.Length]);
+            return;
+        }
+
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {

@@ -178,6 +178,20 @@ public static class Int8Linear
                 (Vector512.ConvertToSingle(Vector512.WidenUpper(hi)) * s).CopyTo(w.Slice(i + 48, 16));
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(scale);
+            for (; i + 32 <= q.Length; i += 32)
+            {
+                var bytes = Vector256.Create(q.Slice(i, 32));
+                var lo = Vector256.WidenLower(bytes);
+                var hi = Vector256.WidenUpper(bytes);
+                (Vector256.ConvertToSingle(Vector256.WidenLower(lo)) * s).CopyTo(w.Slice(i, 8));
+                (Vector256.ConvertToSingle(Vector256.WidenUpper(lo)) * s).CopyTo(w.Slice(i + 8, 8));
+                (Vector256.ConvertToSingle(Vector256.WidenLower(hi)) * s).CopyTo(w.Slice(i + 16, 8));
+                (Vector256.ConvertToSingle(Vector256.WidenUpper(hi)) * s).CopyTo(w.Slice(i + 24, 8));
+            }
+        }
 
         for (; i < q.Length; i++)
         {
