@@ -57,6 +57,11 @@ public sealed class TorchLm : TorchTwin
             throw new NotSupportedException("MoE blocks have no TorchSharp twin (routing is not twinned).");
         }
 
+        if (config.Dropout > 0)
+        {
+            throw new NotSupportedException("Dropout masks are not twinned; compare with Dropout = 0.");
+        }
+
         if (config.Norm == NormKind.BatchNorm)
         {
             throw new NotSupportedException("The transformer twins support LayerNorm, RMSNorm and DyT; BatchNorm is twinned in TorchMlp.");
@@ -97,8 +102,10 @@ public sealed class TorchMlp : TorchTwin
                 h = Norm(h, kind, p + "norm.", _bn[l], training);
             }
 
-            Tensor f = Activate(h, _config.Activation);
-            x = l > 0 && _config.Residual ? _config.ShortcutScale * x + f : f;
+            bool residual = l > 0 && _config.Residual;
+            x = residual && _config.ActivationAfterAdd ? Activate(_config.ShortcutScale * x + h, _config.Activation)   // act(s·x + Norm(W·x))
+                : residual ? _config.ShortcutScale * x + Activate(h, _config.Activation)                                  // s·x + act(Norm(W·x))
+                : Activate(h, _config.Activation);                                                                         // act(Norm(W·x))
         }
 
         return Linear(x, "head.");

@@ -8,6 +8,7 @@ public abstract class Module
 {
     private readonly List<Parameter> _parameters = [];
     private readonly List<(string Name, Module Module)> _children = [];
+    private readonly List<(string Name, float[] Data)> _buffers = [];
 
     /// <summary>Registers a parameter of this module (call in the constructor, in forward order).</summary>
     protected Parameter AddParameter(string name, int[] shape, bool decay = true)
@@ -20,6 +21,38 @@ public abstract class Module
         var p = new Parameter(name, shape, decay);
         _parameters.Add(p);
         return p;
+    }
+
+    /// <summary>
+    /// Registers state that is saved with the weights but not trained (e.g. BatchNorm's running statistics), so
+    /// checkpoints restore it.
+    /// </summary>
+    protected void AddBuffer(string name, float[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (_buffers.Any(b => b.Name == name) || _parameters.Any(p => p.Name == name))
+        {
+            throw new ArgumentException($"{GetType().Name} already has a member named '{name}'.", nameof(name));
+        }
+
+        _buffers.Add((name, data));
+    }
+
+    /// <summary>Every buffer (untrained saved state) with its dotted path, in the order of <see cref="NamedParameters"/>.</summary>
+    public IEnumerable<(string Name, float[] Data)> NamedBuffers(string prefix = "")
+    {
+        foreach (var b in _buffers)
+        {
+            yield return (prefix + b.Name, b.Data);
+        }
+
+        foreach ((string name, Module m) in _children)
+        {
+            foreach (var nb in m.NamedBuffers(prefix + name + "."))
+            {
+                yield return nb;
+            }
+        }
     }
 
     /// <summary>Registers a child module (call in the constructor, in forward order: diagnostics walk in this order).</summary>
@@ -98,10 +131,4 @@ public abstract class Module
     public virtual void AddDiagnostics(string path, IDictionary<string, double> sink)
     {
     }
-
-    /// <summary>
-    /// A deterministic seed for a child module from this module's seed and an index, so each layer's weights
-    /// depend only on the model seed and the layer's position, not on construction order elsewhere.
-    /// </summary>
-    public static int ChildSeed(int seed, int index) => unchecked((int)((uint)seed * 2654435761u + (uint)index * 40503u + 1u) & int.MaxValue);
 }

@@ -174,6 +174,8 @@ public sealed class BatchNormLayer : NormLayer
         RunningMean = new float[channels];
         RunningVar = new float[channels];
         Array.Fill(RunningVar, 1f);
+        AddBuffer("running_mean", RunningMean);
+        AddBuffer("running_var", RunningVar);
         _mean = new float[channels];
         _rstd = new float[channels];
     }

@@ -1,4 +1,5 @@
 using CourseLib.Init;
+using CourseLib.Kernels;
 
 namespace CourseLib.Layers;
 
@@ -62,6 +63,12 @@ public sealed record BlockConfig
     /// <summary>MoE load-balancing weight α (0.01: Switch Transformer).</summary>
     public double AuxLossWeight { get; init; } = 0.01;
 
+    /// <summary>
+    /// Residual dropout probability on each sublayer's output F(x), in training mode only (0: the lessons' small
+    /// models do not overfit in a few hundred steps, and curves stay comparable across runs without it).
+    /// </summary>
+    public double Dropout { get; init; }
+
     /// <summary>DeepNorm's residual scale α (1 unless <see cref="Placement"/> is DeepNorm; see <see cref="TransformerBlock.DeepNormConstants"/>).</summary>
     public double DeepNormAlpha { get; init; } = 1;
 
@@ -84,6 +91,11 @@ public sealed class TransformerBlock : Layer
     private readonly float[]?[] _dx = new float[]?[2];
     private readonly float[]?[] _dfx = new float[]?[2];
     private readonly float[][] _fx = [[], []];
+    private readonly float[]?[] _dropped = new float[]?[2];
+    private readonly float[]?[] _ddrop = new float[]?[2];
+    private readonly byte[]?[] _mask = new byte[]?[2];
+    private readonly bool[] _dropActive = new bool[2];
+    private readonly int _dropoutSeed;
     private int _rows;
 
     /// <summary>A block built from <paramref name="config"/>, weights drawn from <paramref name="rng"/>.</summary>
@@ -140,6 +152,13 @@ public sealed class TransformerBlock : Layer
         }
 
         _f = [Attention, Ffn];
+        if (config.Dropout is < 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), config.Dropout, "Dropout must be in [0, 1).");
+        }
+
+        // Drawn only when dropout is on, so models without it get exactly the same weights as before.
+        _dropoutSeed = config.Dropout > 0 ? rng.NextSeed() : 0;
     }
 
     /// <summary>DeepNorm's constants for a decoder-only stack of <paramref name="layers"/> blocks (Wang et al. 2022, Table 1): α = (2N)^¼, β = (8N)^−¼.</summary>
@@ -203,45 +222,46 @@ public sealed class TransformerBlock : Layer
         }
     }
 
-    // Each case is the placement's equation; F is attention (i = 0) or the FFN (i = 1).
+    // Each case is the placement's equation; F is attention (i = 0) or the FFN (i = 1), followed by residual dropout
+    // when it is on.
     private float[] Sublayer(int i, float[] x, ForwardContext ctx)
     {
-        Layer f = _f[i];
+        float[] F(float[] h) => Drop(i, _f[i].Forward(h, ctx), ctx);
         return Placement switch
         {
-            NormPlacement.PostLn => _norm[i]!.Forward(Residual(i, x, f.Forward(x, ctx)), ctx),                                // LN(x + F(x))
-            NormPlacement.PreLn => Residual(i, x, f.Forward(_norm[i]!.Forward(x, ctx), ctx)),                                 // x + F(LN(x))
-            NormPlacement.PeriLn => Residual(i, x, _outNorm[i]!.Forward(f.Forward(_norm[i]!.Forward(x, ctx), ctx), ctx)),     // x + LN(F(LN(x)))
-            NormPlacement.DeepNorm => _norm[i]!.Forward(Residual(i, x, f.Forward(x, ctx), (float)Config.DeepNormAlpha), ctx), // LN(α·x + F(x))
-            NormPlacement.ReZero => Residual(i, x, f.Forward(x, ctx), 1f, _gate[i]!.Data[0]),                                 // x + α·F(x)
-            _ => Residual(i, x, f.Forward(x, ctx)),                                                                             // x + F(x)
+            NormPlacement.PostLn => _norm[i]!.Forward(Residual(i, x, F(x)), ctx),                                // LN(x + F(x))
+            NormPlacement.PreLn => Residual(i, x, F(_norm[i]!.Forward(x, ctx))),                                 // x + F(LN(x))
+            NormPlacement.PeriLn => Residual(i, x, _outNorm[i]!.Forward(F(_norm[i]!.Forward(x, ctx)), ctx)),     // x + LN(F(LN(x)))
+            NormPlacement.DeepNorm => _norm[i]!.Forward(Residual(i, x, F(x), (float)Config.DeepNormAlpha), ctx), // LN(α·x + F(x))
+            NormPlacement.ReZero => Residual(i, x, F(x), 1f, _gate[i]!.Data[0]),                                 // x + α·F(x)
+            _ => Residual(i, x, F(x)),                                                                             // x + F(x)
         };
     }
 
-    // The same equations differentiated, last operation first.
+    // The same equations differentiated, last operation first; FBack is the derivative through F (and its dropout).
     private float[] SublayerBackward(int i, float[] dy)
     {
-        Layer f = _f[i];
+        float[] FBack(float[] d) => _f[i].Backward(DropBackward(i, d));
         float[] dx = Ensure(ref _dx[i], dy.Length);
         switch (Placement)
         {
             case NormPlacement.PostLn:
             {
                 float[] ds = _norm[i]!.Backward(dy);   // y = LN(s)
-                Add(dx, ds, 1f, f.Backward(ds));         // s = x + F(x)
+                Add(dx, ds, 1f, FBack(ds));              // s = x + F(x)
                 break;
             }
 
             case NormPlacement.PreLn:
-                Add(dx, dy, 1f, _norm[i]!.Backward(f.Backward(dy)));
+                Add(dx, dy, 1f, _norm[i]!.Backward(FBack(dy)));
                 break;
             case NormPlacement.PeriLn:
-                Add(dx, dy, 1f, _norm[i]!.Backward(f.Backward(_outNorm[i]!.Backward(dy))));
+                Add(dx, dy, 1f, _norm[i]!.Backward(FBack(_outNorm[i]!.Backward(dy))));
                 break;
             case NormPlacement.DeepNorm:
             {
                 float[] ds = _norm[i]!.Backward(dy);
-                Add(dx, ds, (float)Config.DeepNormAlpha, f.Backward(ds));   // s = α·x + F(x)
+                Add(dx, ds, (float)Config.DeepNormAlpha, FBack(ds));   // s = α·x + F(x)
                 break;
             }
 
@@ -258,15 +278,45 @@ public sealed class TransformerBlock : Layer
                 }
 
                 gate.Grad[0] += (float)dalpha;
-                Add(dx, dy, 1f, f.Backward(dfx));
+                Add(dx, dy, 1f, FBack(dfx));
                 break;
             }
 
             default:
-                Add(dx, dy, 1f, f.Backward(dy));
+                Add(dx, dy, 1f, FBack(dy));
                 break;
         }
 
+        return dx;
+    }
+
+    /// <summary>Residual dropout of a sublayer's output in training mode; the identity otherwise.</summary>
+    private float[] Drop(int i, float[] fx, ForwardContext ctx)
+    {
+        _dropActive[i] = Config.Dropout > 0 && ctx.Training;
+        if (!_dropActive[i])
+        {
+            return fx;
+        }
+
+        float[] y = Ensure(ref _dropped[i], fx.Length);
+        byte[] mask = _mask[i] is { } m && m.Length == fx.Length ? m : (_mask[i] = new byte[fx.Length]);
+        // A new mask every step and for each sublayer, reproducible from the model's seed.
+        ulong seed = unchecked(((ulong)(uint)_dropoutSeed << 32) ^ ((ulong)(uint)ctx.Step * 2 + (ulong)i) * 0x9E3779B97F4A7C15UL);
+        Kernels.Dropout.Forward(fx, y, mask, (float)Config.Dropout, seed);
+        return y;
+    }
+
+    private float[] DropBackward(int i, float[] dy)
+    {
+        if (!_dropActive[i])
+        {
+            return dy;
+        }
+
+        float[] dx = Ensure(ref _ddrop[i], dy.Length);
+        Array.Clear(dx);
+        Kernels.Dropout.Backward(dy, _mask[i], dx, (float)Config.Dropout);
         return dx;
     }
 

@@ -59,6 +59,9 @@ public sealed record LmConfig
     /// <summary>Experts per token for MoE (1).</summary>
     public int TopK { get; init; } = 1;
 
+    /// <summary>Residual dropout in every block, training mode only (0: see <see cref="BlockConfig.Dropout"/>).</summary>
+    public double Dropout { get; init; }
+
     /// <summary>MoE capacity factor (1.25: Switch Transformer).</summary>
     public double CapacityFactor { get; init; } = 1.25;
 
@@ -80,7 +83,7 @@ public sealed record LmConfig
             return new BlockConfig
             {
                 Channels = Channels, Heads = Heads, Hidden = Hidden, Activation = Activation, Norm = Norm, Placement = Placement,
-                Init = Init, Experts = Experts, TopK = TopK, CapacityFactor = CapacityFactor, AuxLossWeight = AuxLossWeight, DeepNormAlpha = alpha, DeepNormBeta = beta,
+                Init = Init, Experts = Experts, TopK = TopK, CapacityFactor = CapacityFactor, AuxLossWeight = AuxLossWeight, Dropout = Dropout, DeepNormAlpha = alpha, DeepNormBeta = beta,
             };
         }
     }

@@ -5,7 +5,8 @@ namespace CourseLib.Training;
 
 /// <summary>
 /// Saves and loads a model's weights and, optionally, its optimizer's state, in a small binary format:
-/// a magic string and version, then each parameter (name, shape, values), then the optimizer (kind, step,
+/// a magic string and version, then each parameter (name, shape, values), then each buffer (name, values: e.g.
+/// BatchNorm's running statistics), then the optimizer (kind, step,
 /// state buffers per parameter). Writes go to a temporary file in the same folder that is then renamed over
 /// the target, so a crash mid-write never leaves a half-written checkpoint behind.
 /// </summary>
@@ -44,6 +45,14 @@ public static class Checkpoint
                     }
 
                     WriteFloats(w, p.Data);
+                }
+
+                var buffers = model.NamedBuffers().ToList();
+                w.Write(buffers.Count);
+                foreach (var (name, data) in buffers)
+                {
+                    w.Write(name);
+                    WriteFloats(w, data);
                 }
 
                 w.Write(optimizer is not null);
@@ -151,6 +160,25 @@ public static class Checkpoint
             weights[k] = ReadFloats(r, p.Count, name, path);
         }
 
+        var modelBuffers = model.NamedBuffers().ToList();
+        int bufferCount = r.ReadInt32();
+        if (bufferCount != modelBuffers.Count)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' holds {bufferCount} buffers but the model has {modelBuffers.Count}: it was saved from a different architecture.");
+        }
+
+        var bufferValues = new float[bufferCount][];
+        for (int k = 0; k < bufferCount; k++)
+        {
+            string name = r.ReadString();
+            if (name != modelBuffers[k].Name)
+            {
+                throw new InvalidDataException($"Checkpoint '{path}': buffer {k} is '{name}' but the model's is '{modelBuffers[k].Name}'.");
+            }
+
+            bufferValues[k] = ReadFloats(r, modelBuffers[k].Data.Length, name, path);
+        }
+
         bool hasOptimizer = r.ReadBoolean();
         float[][][]? states = null;
         int steps = 0;
@@ -198,6 +226,11 @@ public static class Checkpoint
         for (int k = 0; k < count; k++)
         {
             weights[k].CopyTo(ps[k].Parameter.Data, 0);
+        }
+
+        for (int k = 0; k < bufferCount; k++)
+        {
+            bufferValues[k].CopyTo(modelBuffers[k].Data, 0);
         }
 
         if (optimizer is not null && states is not null)

@@ -63,6 +63,31 @@ public class LayerTests
         GradCheck.Layer(block, Compare.Randn(10 * 8, 9), Ctx);
     }
 
+    [Theory]
+    [InlineData(NormPlacement.PreLn)]
+    [InlineData(NormPlacement.PostLn)]
+    public void TransformerBlock_WithDropout_GradientsMatchFiniteDifferences(NormPlacement placement)
+    {
+        // The mask depends only on the seed and the step, so every re-evaluation sees the same mask.
+        var block = new TransformerBlock(new BlockConfig { Channels = 8, Heads = 2, Hidden = 12, Placement = placement, Dropout = 0.3 }, new Rng(8));
+        GradCheck.Layer(block, Compare.Randn(10 * 8, 9), new ForwardContext(2, 5, Training: true, Step: 3));
+    }
+
+    [Fact]
+    public void TransformerBlock_Dropout_ChangesWithStepAndIsOffInEvaluation()
+    {
+        var config = new BlockConfig { Channels = 16, Heads = 2 };
+        var plain = new TransformerBlock(config, new Rng(4));
+        var dropped = new TransformerBlock(config with { Dropout = 0.5 }, new Rng(4));
+        float[] x = Compare.Randn(2 * 6 * 16, 5);
+        float[] Run(TransformerBlock b, bool training, int step) => (float[])b.Forward(x, new ForwardContext(2, 6, training, step)).Clone();
+        // Same weights (the dropout seed is drawn after them), so evaluation mode matches the block without dropout.
+        Assert.Equal(Run(plain, false, 0), Run(dropped, false, 0));
+        Assert.Equal(Run(dropped, true, 1), Run(dropped, true, 1));
+        Assert.NotEqual(Run(dropped, true, 1), Run(dropped, true, 2));
+        Assert.NotEqual(Run(plain, true, 1), Run(dropped, true, 1));
+    }
+
     [Fact]
     public void MoeFeedForward_Gradients_MatchFiniteDifferences()
     {

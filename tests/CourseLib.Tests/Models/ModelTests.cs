@@ -29,11 +29,12 @@ public class ModelTests
     }
 
     [Theory]
-    [InlineData(false, NormKind.BatchNorm)]
-    [InlineData(true, NormKind.LayerNorm)]
-    public void DeepMlp_Gradients_MatchFiniteDifferences(bool residual, NormKind norm)
+    [InlineData(false, NormKind.BatchNorm, false)]
+    [InlineData(true, NormKind.LayerNorm, false)]
+    [InlineData(true, NormKind.BatchNorm, true)]
+    public void DeepMlp_Gradients_MatchFiniteDifferences(bool residual, NormKind norm, bool activationAfterAdd)
     {
-        var model = new DeepMlp(new MlpConfig { Width = 6, Depth = 4, Residual = residual, ShortcutScale = 0.8, Norm = norm, Activation = Activation.Gelu, Seed = 2 });
+        var model = new DeepMlp(new MlpConfig { Width = 6, Depth = 4, Residual = residual, ShortcutScale = 0.8, Norm = norm, Activation = Activation.Gelu, ActivationAfterAdd = activationAfterAdd, Seed = 2 });
         GradCheck.Model(model, SyntheticTasks.TwoSpirals(12, new Rng(3)));
     }
 
@@ -43,7 +44,13 @@ public class ModelTests
         var cfg = new LmConfig { Vocab = 65, Context = 64, Channels = 64, Layers = 4 };
         long c = 64;
         long expected = (65 + 64) * c + 4 * (12 * c * c + 13 * c) + 2 * c + 65 * c;
-        Assert.Equal(expected, new TinyLm(cfg).ParameterCount);
+        var model = new TinyLm(cfg);
+        Assert.Equal(expected, model.ParameterCount);
+
+        // Per block 24·N·C² (qkv 6, proj 2, FFN 16) + 4·B·T²·C (scores and weighted sum), plus the head 2·N·C·V.
+        var ctx = new ForwardContext(8, 64);
+        long n = ctx.Rows;
+        Assert.Equal(4 * (24 * n * c * c + 4L * 8 * 64 * 64 * c) + 2 * n * c * 65, model.ForwardFlops(ctx));
     }
 
     [Fact]

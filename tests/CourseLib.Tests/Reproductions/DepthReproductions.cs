@@ -12,6 +12,7 @@ namespace CourseLib.Tests.Reproductions;
 /// (Xiong et al. 2020, "On Layer Normalization in the Transformer Architecture", §3 and Fig. 3;
 /// Liu et al. 2020, "Understanding the Difficulty of Training Transformers", §4 amplification).
 /// </summary>
+[Collection(SerialTrainingRuns.Name)]
 public class DepthReproductions(ITestOutputHelper output)
 {
     // The setting of the issue: Xavier init, copy task (8 symbols, vocabulary 14), C = 64, 4 heads, FFN 256.

@@ -41,6 +41,24 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Checkpoint_BatchNormModel_RestoresRunningStatistics()
+    {
+        var cfg = new MlpConfig { Width = 16, Depth = 4, Seed = 1 };
+        var trained = new DeepMlp(cfg);
+        var rng = new CourseLib.Init.Rng(2);
+        new Trainer(trained, new Adam(trained, 1e-2)).Run(_ => SyntheticTasks.TwoSpirals(32, rng), 20);
+        string path = Path.Combine(_dir, "bn.ckpt");
+        Checkpoint.Save(path, trained);
+
+        var loaded = new DeepMlp(cfg with { Seed = 5 });
+        Checkpoint.Load(path, loaded);
+        Batch test = SyntheticTasks.TwoSpirals(64, new CourseLib.Init.Rng(3));
+        // Evaluation mode uses the running statistics, so this only matches if they were restored.
+        Assert.Equal(trained.Forward(test, training: false), loaded.Forward(test, training: false));
+        Assert.Equal(trained.Output, loaded.Output);
+    }
+
+    [Fact]
     public void Checkpoint_OtherShape_FailsNamingParameterAndShapes()
     {
         string path = Path.Combine(_dir, "a.ckpt");

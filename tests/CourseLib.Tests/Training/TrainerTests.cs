@@ -85,6 +85,18 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Trainer_LogEvery_WritesProgressLines()
+    {
+        var model = new DeepMlp(new MlpConfig { Classes = 0, Inputs = 1, Outputs = 1, Width = 8, Depth = 3, Norm = null, Seed = 1 });
+        var rng = new Rng(2);
+        using var log = new StringWriter();
+        new Trainer(model, new Sgd(model, 0.01), options: new TrainerOptions { LogEvery = 5, Log = log }).Run(_ => SyntheticTasks.NoisySine(16, rng), 12);
+        string[] lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("step    10  loss", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Trainer_HugeLearningRate_DivergesWithMessage()
     {
         var model = new DeepMlp(new MlpConfig { Classes = 0, Inputs = 1, Outputs = 1, Width = 16, Depth = 4, Norm = null, Seed = 1 });
