@@ -11,7 +11,8 @@ internal sealed class BenchmarkOptions
         "  --quick         fewer shapes and rounds (CI smoke run)\n" +
         "  --threads 1,2   thread counts to run each case with (KernelThreads.Max and torch.set_num_threads)\n" +
         "  --out <file>    Markdown table (default artifacts/benchmarks/results.md under the repository)\n" +
-        "  --no-machine    skip the bandwidth and FMA-peak measurements";
+        "  --no-machine    skip the bandwidth and FMA-peak measurements\n" +
+        "  --cpu-time      time 1-thread rows in thread CPU time, not wall time (robust on a busy machine; Linux)";
 
     /// <summary>Set once at start-up: suites read it to offer fewer shapes in a smoke run.</summary>
     public static bool Quick { get; private set; }
@@ -28,10 +29,12 @@ internal sealed class BenchmarkOptions
 
     public bool Help { get; private init; }
 
+    public bool CpuTime { get; private init; }
+
     public static BenchmarkOptions Parse(string[] args)
     {
         string? filter = null, outFile = null;
-        bool quick = false, help = false, machine = true;
+        bool quick = false, help = false, machine = true, cpuTime = false;
         List<int> threads = [1, 2];
         for (int i = 0; i < args.Length; i++)
         {
@@ -53,6 +56,9 @@ internal sealed class BenchmarkOptions
                 case "--out":
                     outFile = Next();
                     break;
+                case "--cpu-time":
+                    cpuTime = OperatingSystem.IsLinux();
+                    break;
                 case "--no-machine":
                     machine = false;
                     break;
@@ -65,7 +71,7 @@ internal sealed class BenchmarkOptions
         }
 
         Quick = quick;
-        return new BenchmarkOptions { Filter = filter, IsQuick = quick, Threads = threads, OutFile = outFile, MeasureMachine = machine, Help = help };
+        return new BenchmarkOptions { Filter = filter, IsQuick = quick, Threads = threads, OutFile = outFile, MeasureMachine = machine, Help = help, CpuTime = cpuTime };
     }
 
     public bool Matches(string name) => Filter is null || name.Contains(Filter, StringComparison.OrdinalIgnoreCase);

@@ -26,7 +26,7 @@ internal static class Harness
         string torchVersion = TorchRuntime.Initialize();
         Machine? machine = options.MeasureMachine ? Machine.Measure(options.Threads.Max(), options.IsQuick) : null;
         var header = new StringBuilder();
-        header.AppendLine(CultureInfo.InvariantCulture, $"libtorch {torchVersion} (TorchSharp), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(options.IsQuick ? ", --quick" : "")}");
+        header.AppendLine(CultureInfo.InvariantCulture, $"libtorch {torchVersion} (TorchSharp), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(options.IsQuick ? ", --quick" : "")}{(options.CpuTime ? ", 1-thread rows timed in thread CPU time (--cpu-time)" : "")}");
         if (machine is not null)
         {
             header.AppendLine(machine.ToString());
@@ -54,7 +54,7 @@ internal static class Harness
                     {
                         KernelThreads.Max = t;
                         torch.set_num_threads(t);
-                        Result r = Measure(c, t, options.IsQuick);
+                        Result r = Measure(c, t, options.IsQuick, options.CpuTime && t == 1);
                         results.Add(r);
                         Console.WriteLine(Row.Format(r));
                     }
@@ -76,11 +76,12 @@ internal static class Harness
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .Select(t => (IBenchmarkSuite)Activator.CreateInstance(t)!);
 
-    private static Result Measure(BenchmarkCase c, int threads, bool quick)
+    private static Result Measure(BenchmarkCase c, int threads, bool quick, bool cpuTime)
     {
+        Func<double> clock = cpuTime ? ThreadCpuSeconds : WallSeconds;
         // Warm-up: JIT tiers, packing buffers, libtorch's thread pool and allocator; also the per-call estimate.
         double warm = quick ? 0.05 : 0.25;
-        double ours = Warm(c.Ours, warm), theirs = Warm(c.Torch, warm);
+        double ours = Warm(c.Ours, warm, clock), theirs = Warm(c.Torch, warm, clock);
 
         // k calls per timed batch so one batch lasts ~2 ms (timer noise ≪ 1 %), rounds to fill the time budget.
         double slower = Math.Max(ours, theirs);
@@ -95,13 +96,13 @@ internal static class Harness
         {
             if ((r & 1) == 0)
             {
-                oursTimes[r] = TimeOurs(c.Ours, k, ref allocated);
-                torchTimes[r] = Time(c.Torch, k);
+                oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
+                torchTimes[r] = Time(c.Torch, k, clock);
             }
             else
             {
-                torchTimes[r] = Time(c.Torch, k);
-                oursTimes[r] = TimeOurs(c.Ours, k, ref allocated);
+                torchTimes[r] = Time(c.Torch, k, clock);
+                oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
             }
         }
 
@@ -109,7 +110,7 @@ internal static class Harness
             (double)allocated / ((long)rounds * k), rounds * k);
     }
 
-    private static double Warm(Action action, double seconds)
+    private static double Warm(Action action, double seconds, Func<double> clock)
     {
         int calls = 0;
         long start = Stopwatch.GetTimestamp();
@@ -123,27 +124,43 @@ internal static class Harness
         while (calls < 3 || elapsed < seconds);
 
         // Time a few more now that everything is warm; the first calls include JIT and first-touch costs.
-        return Time(action, Math.Max(1, Math.Min(calls, 3)));
+        return Time(action, Math.Max(1, Math.Min(calls, 3)), clock);
     }
 
-    private static double TimeOurs(Action action, int k, ref long allocated)
+    private static double TimeOurs(Action action, int k, Func<double> clock, ref long allocated)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
-        double t = Time(action, k);
+        double t = Time(action, k, clock);
         allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         return t;
     }
 
-    private static double Time(Action action, int k)
+    private static double Time(Action action, int k, Func<double> clock)
     {
-        long start = Stopwatch.GetTimestamp();
+        double start = clock();
         for (int i = 0; i < k; i++)
         {
             action();
         }
 
-        return Stopwatch.GetElapsedTime(start).TotalSeconds / k;
+        return (clock() - start) / k;
     }
+
+    private static double WallSeconds() => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
+    /// <summary>
+    /// CPU time of this thread (Linux CLOCK_THREAD_CPUTIME_ID): excludes the time other processes hold the core,
+    /// so single-threaded comparisons stay meaningful on a busy machine. Only valid when all the work runs on the
+    /// calling thread (1 thread on both sides: libtorch runs inline with torch.set_num_threads(1)).
+    /// </summary>
+    private static unsafe double ThreadCpuSeconds()
+    {
+        long* ts = stackalloc long[2];
+        return ClockGetTime(3, ts) == 0 ? ts[0] + (ts[1] * 1e-9) : WallSeconds();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern unsafe int ClockGetTime(int clock, long* timespec);
 
     private static double Median(double[] values)
     {

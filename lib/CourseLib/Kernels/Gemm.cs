@@ -3,16 +3,22 @@
 //   op(B) = B[k, n] (ldb ≥ n)  or, with transB, Bᵀ where B is stored [n, k] (ldb ≥ k)
 //
 // The classic Goto/BLIS structure, sized for Zen 4 (L1d 32 KB, L2 1 MB per core):
-//   for each column block of C, NC wide            (the packed B block, KC × NC, 512 KB, sits in L2)
-//     for each slice of k, KC deep                 (pack op(B)[KC, NC] into NR-wide column panels)
-//       for each MR-row strip of C                 (pack op(A)[MR, KC], 8–14 KB, which stays in L1)
-//         for each NR-wide panel of the B block    (stream it from L2)
-//           micro-kernel: an MR × NR tile of C held in registers, KC rank-1 updates, then one load/store of C
-// Packing turns every layout (normal or transposed) into the same unit-stride panels, so one micro-kernel
-// serves all three products Linear needs: NT (x·Wᵀ), NN (dy·W) and TN (dyᵀ·x).
+//   for each column block of C, ≤ NC = 1024 wide   (the packed B block, KC × NC, streams from L2/L3)
+//     for each slice of k, ≤ KC = 384 deep         (pack op(B)[KC, NC] into 32-wide column panels)
+//       for each block of MC = 96 rows             (pack op(A)[MC, KC] as 12-row strips, 144 KB in L2)
+//         for each 12-row strip                    (18 KB: stays in L1 while ...)
+//           for each 32-wide panel of the B block  (... the B panels stream past it)
+//             micro-kernel: a 12 × 32 tile of C in 24 zmm registers, KC rank-1 updates (broadcast 12 values
+//             of A, load 32 of B, 24 FMAs per step), then one load/store of the C tile
+// Packing turns every layout (normal or transposed, via 16 × 16 register transposes) into the same unit-stride
+// panels, so one micro-kernel serves all three products Linear needs: NT (x·Wᵀ), NN (dy·W) and TN (dyᵀ·x).
+// Without AVX-512 the same loops run a 6 × 16 AVX2 tile, and without either a 4 × 4 scalar one.
+// Two threads split C into two rectangles of whole tiles along its longer side; each packs its own panels, so
+// the result is bitwise the same for any thread count.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -38,14 +44,17 @@ internal enum GemmPath
 /// </summary>
 internal static unsafe partial class Gemm
 {
-    /// <summary>Depth of one packed slice of k: the A strip (MR·KC floats) must fit L1 next to the streaming B panel.</summary>
-    internal const int KC = 256;
+    /// <summary>Depth of one packed slice of k: the A strip (MR·KC·4 = 18 KB) stays in the 32 KB L1 beside the streaming B panel.</summary>
+    internal const int KC = 384;
 
-    /// <summary>Width of one packed B block: KC·NC·4 bytes = 512 KB, half of Zen 4's L2, the rest for C and A.</summary>
-    internal const int NC = 512;
+    /// <summary>Width of one packed B block. KC·NC·4 = 1.5 MB overflows the 1 MB L2 a little, but measured faster than 480 (720 KB): fewer blocks means fewer passes of packing A (most visible for dW = dyᵀ·x, whose A pack reads dy with a stride), and the B panels stream well from L3.</summary>
+    internal const int NC = 1024;
 
-    /// <summary>Rows of the AVX-512 tile (registers: MR·2 accumulators + 2 B rows ≤ 32 zmm).</summary>
-    internal const int MR512 = 8;
+    /// <summary>Rows of A packed per block (a multiple of every tile height): 96·KC·4 = 144 KB, in L2 beside the B block.</summary>
+    internal const int MC = 96;
+
+    /// <summary>Rows of the AVX-512 tile (registers: 12·2 accumulators + 2 B rows + 1 broadcast ≤ 32 zmm).</summary>
+    internal const int MR512 = 12;
 
     /// <summary>Columns of the AVX-512 tile: two zmm registers.</summary>
     internal const int NR512 = 32;
@@ -178,37 +187,61 @@ internal static unsafe partial class Gemm
     {
         (int mr, int nr) = Tile(job.Path);
         Workspace ws = t_workspace ??= new Workspace();
-        float* abuf = ws.A(mr * KC);
-        float* bbuf = ws.B(KC * (NC + nr));
+        // Equal blocks rather than full ones plus a sliver: K = 512 runs as 2 × 256, not 384 + 128, because every
+        // slice of k costs a pass over C and a thin last slice pays it for little work. Slices are multiples of
+        // 16 (the packing transposes) and blocks multiples of the tile width, so each can exceed KC / NC by less
+        // than that; the buffers leave room.
+        int slices = (job.K + KC - 1) / KC;
+        int kcStep = RoundUp((job.K + slices - 1) / slices, 16);
+        int blocks = (j1 - j0 + NC - 1) / NC;
+        int ncStep = RoundUp((j1 - j0 + blocks - 1) / blocks, nr);
+        float* abuf = ws.A((MC * (KC + 16)) + (16 * MC) + 16);
+        // Strips sit 16 floats apart: the packers store whole vectors, and a strip's last store may spill that far.
+        nint stripStride = ((nint)mr * kcStep) + 16;
+        float* bbuf = ws.B((KC + 16) * (NC + nr));
         float* tile = ws.Tile(mr * nr);
 
-        for (int jc = j0; jc < j1; jc += NC)
+        for (int jc = j0; jc < j1; jc += ncStep)
         {
-            int nc = Math.Min(NC, j1 - jc);
-            for (int pc = 0; pc < job.K; pc += KC)
+            int nc = Math.Min(ncStep, j1 - jc);
+            for (int pc = 0; pc < job.K; pc += kcStep)
             {
-                int kc = Math.Min(KC, job.K - pc);
+                int kc = Math.Min(kcStep, job.K - pc);
                 PackB(in job, pc, kc, jc, nc, nr, bbuf);
                 // The first slice of k writes C unless the caller asked to accumulate into it.
                 bool load = job.Accumulate || pc > 0;
-                for (int ic = i0; ic < i1; ic += mr)
+                for (int ib = i0; ib < i1; ib += MC)
                 {
-                    int rows = Math.Min(mr, i1 - ic);
-                    PackA(in job, ic, rows, pc, kc, mr, abuf);
-                    for (int jr = 0; jr < nc; jr += nr)
+                    // Pack a block of strips back to back: for a transposed A (dyᵀ) each source row is then read
+                    // as one run of MC floats while its cache lines are hot, not 12 floats per visit.
+                    int iEnd = Math.Min(i1, ib + MC);
+                    int full = job.TransA && Vector512.IsHardwareAccelerated ? PackATransposedFullStrips(in job, ib, iEnd, pc, kc, mr, abuf, stripStride) : 0;
+                    for (int ic = ib + (full * mr); ic < iEnd; ic += mr)
                     {
-                        int cols = Math.Min(nr, nc - jr);
-                        float* bp = bbuf + (nint)jr * kc;
-                        float* cp = job.C + (nint)ic * job.Ldc + jc + jr;
-                        if (rows == mr && cols == nr)
+                        int rows = Math.Min(mr, iEnd - ic);
+                        PackA(in job, ic, rows, pc, kc, StripTile(job.Path, rows, mr), abuf + ((ic - ib) / mr * stripStride));
+                    }
+
+                    for (int ic = ib; ic < iEnd; ic += mr)
+                    {
+                        int rows = Math.Min(mr, iEnd - ic);
+                        int tmr = StripTile(job.Path, rows, mr);
+                        float* ap = abuf + ((ic - ib) / mr * stripStride);
+                        for (int jr = 0; jr < nc; jr += nr)
                         {
-                            Kernel(job.Path, kc, abuf, bp, cp, job.Ldc, load);
-                        }
-                        else
-                        {
-                            // Edge tile: compute the full (zero-padded) tile aside, then merge only the valid part.
-                            Kernel(job.Path, kc, abuf, bp, tile, nr, false);
-                            MergeEdge(tile, nr, cp, job.Ldc, rows, cols, load);
+                            int cols = Math.Min(nr, nc - jr);
+                            float* bp = bbuf + (nint)jr * kc;
+                            float* cp = job.C + (nint)ic * job.Ldc + jc + jr;
+                            if (rows == tmr && cols == nr)
+                            {
+                                Kernel(job.Path, tmr, kc, ap, bp, cp, job.Ldc, load);
+                            }
+                            else
+                            {
+                                // Edge tile: compute the full (zero-padded) tile aside, then merge only the valid part.
+                                Kernel(job.Path, tmr, kc, ap, bp, tile, nr, false);
+                                MergeEdge(tile, nr, cp, job.Ldc, rows, cols, load);
+                            }
                         }
                     }
                 }
@@ -216,13 +249,25 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>The last strip uses the smallest tile that covers it rather than padding to mr.</summary>
+    private static int StripTile(GemmPath path, int rows, int mr) =>
+        path == GemmPath.Vector512 && rows <= 8 ? (rows <= 4 ? 4 : 8) : mr;
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(GemmPath path, int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel(GemmPath path, int rows, int kc, float* a, float* b, float* c, int ldc, bool load)
     {
         switch (path)
         {
-            case GemmPath.Vector512:
+            case GemmPath.Vector512 when rows == MR512:
+                Kernel512x12x32(kc, a, b, c, ldc, load);
+                break;
+            case GemmPath.Vector512 when rows == 8:
                 Kernel512x8x32(kc, a, b, c, ldc, load);
+                break;
+            case GemmPath.Vector512:
+                Kernel512x4x32(kc, a, b, c, ldc, load);
                 break;
             case GemmPath.Vector256:
                 Kernel256x6x16(kc, a, b, c, ldc, load);
@@ -289,6 +334,18 @@ internal static unsafe partial class Gemm
         {
             // op(A)[i, p] = A[p, i]: each step of k is a contiguous run of rows.
             float* src = job.A + (nint)pc * job.Lda + ic;
+            if (Vector512.IsHardwareAccelerated && ic + 16 <= job.M && rows == mr)
+            {
+                // 16 contiguous values cover the strip (the tail belongs to the next strip and is overwritten
+                // by the next store; ic + 16 ≤ m keeps the load inside the row).
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector512.Load(src + (nint)p * job.Lda).Store(dst + (nint)p * mr);
+                }
+
+                return;
+            }
+
             for (int p = 0; p < kc; p++)
             {
                 float* s = src + (nint)p * job.Lda;
@@ -297,6 +354,33 @@ internal static unsafe partial class Gemm
                 for (; i < rows; i++)
                 {
                     d[i] = s[i];
+                }
+
+                for (; i < mr; i++)
+                {
+                    d[i] = 0f;
+                }
+            }
+        }
+        else if (Avx512F.IsSupported)
+        {
+            // op(A)[i, p] = A[i, p]: a transpose, 16 values of k at a time through registers. Each transposed
+            // vector holds 16 rows of which the first mr count; the next store (mr floats further) overwrites the
+            // rest, and the buffer has 16 floats of slack for the last one.
+            float* src = job.A + (nint)ic * job.Lda + pc;
+            int p = 0;
+            for (; p + 16 <= kc; p += 16)
+            {
+                Transpose16(src + p, job.Lda, rows, dst + (nint)p * mr, mr);
+            }
+
+            for (; p < kc; p++)
+            {
+                float* d = dst + (nint)p * mr;
+                int i = 0;
+                for (; i < rows; i++)
+                {
+                    d[i] = src[(nint)i * job.Lda + p];
                 }
 
                 for (; i < mr; i++)
@@ -329,12 +413,61 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
+    /// For op(A) = Aᵀ (A stored [k, m]): packs every full strip of rows ib..iEnd, walking k in the outer loop so
+    /// each source row is read as one contiguous run (whole cache lines) instead of being revisited once per
+    /// strip. Returns how many strips it packed; the caller packs the rest (a partial strip, or one whose
+    /// 16-float load would run past the row).
+    /// </summary>
+    private static int PackATransposedFullStrips(in Job job, int ib, int iEnd, int pc, int kc, int mr, float* dst, nint stripStride)
+    {
+        int strips = 0;
+        while (ib + ((strips + 1) * mr) <= iEnd && ib + (strips * mr) + 16 <= job.M)
+        {
+            strips++;
+        }
+
+        float* src = job.A + (nint)pc * job.Lda + ib;
+        for (int p = 0; p < kc; p++)
+        {
+            float* s = src + (nint)p * job.Lda;
+            float* d = dst + (nint)p * mr;
+            for (int q = 0; q < strips; q++)
+            {
+                Vector512.Load(s + (q * mr)).Store(d + (q * stripStride));
+            }
+        }
+
+        return strips;
+    }
+
+    /// <summary>
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] into consecutive nr-wide column panels, panel q at dst + q·nr·kc laid
     /// out as [p·nr + j], zero-filling columns past <paramref name="nc"/>.
     /// </summary>
     private static void PackB(in Job job, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
-        for (int jr = 0; jr < nc; jr += nr)
+        int start = 0;
+        if (!job.TransB && nr == 32 && Vector512.IsHardwareAccelerated)
+        {
+            // Row by row across all full panels: each source row is read front to back, which is how memory
+            // streams best when B (W in dx = dy·W) comes from DRAM; panel q receives 32 floats per row.
+            int panels = nc / 32;
+            float* src = job.B + (nint)pc * job.Ldb + jc;
+            for (int p = 0; p < kc; p++)
+            {
+                float* s = src + (nint)p * job.Ldb;
+                float* d = dst + (nint)p * 32;
+                for (int q = 0; q < panels; q++)
+                {
+                    Vector512.Load(s + (q * 32)).Store(d + ((nint)q * kc * 32));
+                    Vector512.Load(s + (q * 32) + 16).Store(d + ((nint)q * kc * 32) + 16);
+                }
+            }
+
+            start = panels * 32;
+        }
+
+        for (int jr = start; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             float* panel = dst + (nint)jr * kc;
@@ -361,6 +494,44 @@ internal static unsafe partial class Gemm
     /// <summary>dst[p·nr + j] = src[j·ld + p] for j &lt; cols, p &lt; kc; columns cols..nr-1 are zero.</summary>
     private static void PackTransposed(float* src, int ld, int cols, int kc, int nr, float* dst)
     {
+        if (Avx512F.IsSupported && nr % 16 == 0)
+        {
+            int p = 0;
+            for (; p + 16 <= kc; p += 16)
+            {
+                for (int jg = 0; jg < nr; jg += 16)
+                {
+                    int rows = Math.Clamp(cols - jg, 0, 16);
+                    float* block = src + (nint)jg * ld + p;
+                    // W usually comes from DRAM here and the hardware prefetchers do not follow 32 row streams at
+                    // once: ask for each row's line 8 blocks ahead (a prefetch past the data is harmless).
+                    for (int r = 0; r < rows; r++)
+                    {
+                        Sse.Prefetch0(block + (r * (nint)ld) + 128);
+                    }
+
+                    Transpose16(block, ld, rows, dst + (nint)p * nr + jg, nr);
+                }
+            }
+
+            for (; p < kc; p++)
+            {
+                float* d = dst + (nint)p * nr;
+                int j = 0;
+                for (; j < cols; j++)
+                {
+                    d[j] = src[(nint)j * ld + p];
+                }
+
+                for (; j < nr; j++)
+                {
+                    d[j] = 0f;
+                }
+            }
+
+            return;
+        }
+
         for (int j = 0; j < cols; j++)
         {
             float* s = src + (nint)j * ld;
@@ -378,6 +549,81 @@ internal static unsafe partial class Gemm
                 dst[(nint)p * nr + j] = 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// Transposes a 16 × 16 block: row r (r &lt; <paramref name="rows"/>, else zeros) of src holds 16 consecutive
+    /// floats; dst + q·<paramref name="dstStride"/> receives column q as 16 floats. Four shuffle stages, 64
+    /// shuffles for 256 values, instead of 256 scalar strided moves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16(float* src, nint ld, int rows, float* dst, nint dstStride)
+    {
+        Vector512<float> r0 = Row(src, ld, 0, rows), r1 = Row(src, ld, 1, rows), r2 = Row(src, ld, 2, rows), r3 = Row(src, ld, 3, rows);
+        Vector512<float> r4 = Row(src, ld, 4, rows), r5 = Row(src, ld, 5, rows), r6 = Row(src, ld, 6, rows), r7 = Row(src, ld, 7, rows);
+        Vector512<float> r8 = Row(src, ld, 8, rows), r9 = Row(src, ld, 9, rows), r10 = Row(src, ld, 10, rows), r11 = Row(src, ld, 11, rows);
+        Vector512<float> r12 = Row(src, ld, 12, rows), r13 = Row(src, ld, 13, rows), r14 = Row(src, ld, 14, rows), r15 = Row(src, ld, 15, rows);
+
+        // Interleave pairs of rows (32-bit), then pairs of pairs (64-bit): within each 128-bit lane L,
+        // u[4g + m] now holds column 4L + m of rows 4g..4g+3.
+        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
+        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13), t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
+
+        Vector512<float> u0 = Lo64(t0, t2), u1 = Hi64(t0, t2), u2 = Lo64(t1, t3), u3 = Hi64(t1, t3);
+        Vector512<float> u4 = Lo64(t4, t6), u5 = Hi64(t4, t6), u6 = Lo64(t5, t7), u7 = Hi64(t5, t7);
+        Vector512<float> u8 = Lo64(t8, t10), u9 = Hi64(t8, t10), u10 = Lo64(t9, t11), u11 = Hi64(t9, t11);
+        Vector512<float> u12 = Lo64(t12, t14), u13 = Hi64(t12, t14), u14 = Lo64(t13, t15), u15 = Hi64(t13, t15);
+
+        // Gather lane L of the four row groups into one vector: column 4L + m.
+        Lanes(u0, u4, u8, u12, out Vector512<float> c0, out Vector512<float> c4, out Vector512<float> c8, out Vector512<float> c12);
+        Lanes(u1, u5, u9, u13, out Vector512<float> c1, out Vector512<float> c5, out Vector512<float> c9, out Vector512<float> c13);
+        Lanes(u2, u6, u10, u14, out Vector512<float> c2, out Vector512<float> c6, out Vector512<float> c10, out Vector512<float> c14);
+        Lanes(u3, u7, u11, u15, out Vector512<float> c3, out Vector512<float> c7, out Vector512<float> c11, out Vector512<float> c15);
+
+        // Ascending order matters: with dstStride < 16 each store spills into the next column's slot, which the
+        // next store then overwrites.
+        c0.Store(dst);
+        c1.Store(dst + dstStride);
+        c2.Store(dst + (2 * dstStride));
+        c3.Store(dst + (3 * dstStride));
+        c4.Store(dst + (4 * dstStride));
+        c5.Store(dst + (5 * dstStride));
+        c6.Store(dst + (6 * dstStride));
+        c7.Store(dst + (7 * dstStride));
+        c8.Store(dst + (8 * dstStride));
+        c9.Store(dst + (9 * dstStride));
+        c10.Store(dst + (10 * dstStride));
+        c11.Store(dst + (11 * dstStride));
+        c12.Store(dst + (12 * dstStride));
+        c13.Store(dst + (13 * dstStride));
+        c14.Store(dst + (14 * dstStride));
+        c15.Store(dst + (15 * dstStride));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Row(float* src, nint ld, int r, int rows) =>
+        r < rows ? Vector512.Load(src + r * ld) : Vector512<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lo64(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Hi64(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lanes(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3,
+        out Vector512<float> lane0, out Vector512<float> lane1, out Vector512<float> lane2, out Vector512<float> lane3)
+    {
+        Vector512<float> v1 = Avx512F.Shuffle4x128(g0, g1, 0x44), v2 = Avx512F.Shuffle4x128(g0, g1, 0xEE);
+        Vector512<float> w1 = Avx512F.Shuffle4x128(g2, g3, 0x44), w2 = Avx512F.Shuffle4x128(g2, g3, 0xEE);
+        lane0 = Avx512F.Shuffle4x128(v1, w1, 0x88);
+        lane1 = Avx512F.Shuffle4x128(v1, w1, 0xDD);
+        lane2 = Avx512F.Shuffle4x128(v2, w2, 0x88);
+        lane3 = Avx512F.Shuffle4x128(v2, w2, 0xDD);
     }
 
     /// <summary>Everything one product needs, passed by reference into the blocked loops and the worker threads.</summary>

@@ -3,99 +3,45 @@
 // the entire k loop; a loop over an array of accumulators would live in memory. Each k step loads one row
 // of the packed B panel (NR floats) and broadcasts MR values of the packed A panel, then issues MR·NR/16
 // independent FMAs, far more than the 4-cycle FMA latency needs to keep the FMA pipes busy.
+// The 8- and 4-row variants finish the last strip of rows without computing up to 11 rows of zeros.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
 internal static unsafe partial class Gemm
 {
-    /// <summary>C[8×32] (+)= Ap·Bp over kc steps; Ap is 8 floats per step, Bp 32 floats per step.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8x32(int kc, float* a, float* b, float* c, int ldc, bool load)
-    {
-        Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
-        Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
-        Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;
-        Vector512<float> c3_0 = Vector512<float>.Zero; Vector512<float> c3_1 = Vector512<float>.Zero;
-        Vector512<float> c4_0 = Vector512<float>.Zero; Vector512<float> c4_1 = Vector512<float>.Zero;
-        Vector512<float> c5_0 = Vector512<float>.Zero; Vector512<float> c5_1 = Vector512<float>.Zero;
-        Vector512<float> c6_0 = Vector512<float>.Zero; Vector512<float> c6_1 = Vector512<float>.Zero;
-        Vector512<float> c7_0 = Vector512<float>.Zero; Vector512<float> c7_1 = Vector512<float>.Zero;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> b0 = Vector512.Load(b + 0);
-            Vector512<float> b1 = Vector512.Load(b + 16);
-            Vector512<float> a0 = Vector512.Create(a[0]);
-            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
-            c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
-            Vector512<float> a1 = Vector512.Create(a[1]);
-            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
-            c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
-            Vector512<float> a2 = Vector512.Create(a[2]);
-            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
-            c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
-            Vector512<float> a3 = Vector512.Create(a[3]);
-            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
-            c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
-            Vector512<float> a4 = Vector512.Create(a[4]);
-            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
-            c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
-            Vector512<float> a5 = Vector512.Create(a[5]);
-            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
-            c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
-            Vector512<float> a6 = Vector512.Create(a[6]);
-            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
-            c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
-            Vector512<float> a7 = Vector512.Create(a[7]);
-            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
-            c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
-            a += 8;
-            b += 32;
-        }
-
-        if (load)
-        {
-            c0_0 += Vector512.Load(c + 0 * (nint)ldc + 0);
-            c0_1 += Vector512.Load(c + 0 * (nint)ldc + 16);
-            c1_0 += Vector512.Load(c + 1 * (nint)ldc + 0);
-            c1_1 += Vector512.Load(c + 1 * (nint)ldc + 16);
-            c2_0 += Vector512.Load(c + 2 * (nint)ldc + 0);
-            c2_1 += Vector512.Load(c + 2 * (nint)ldc + 16);
-            c3_0 += Vector512.Load(c + 3 * (nint)ldc + 0);
-            c3_1 += Vector512.Load(c + 3 * (nint)ldc + 16);
-            c4_0 += Vector512.Load(c + 4 * (nint)ldc + 0);
-            c4_1 += Vector512.Load(c + 4 * (nint)ldc + 16);
-            c5_0 += Vector512.Load(c + 5 * (nint)ldc + 0);
-            c5_1 += Vector512.Load(c + 5 * (nint)ldc + 16);
-            c6_0 += Vector512.Load(c + 6 * (nint)ldc + 0);
-            c6_1 += Vector512.Load(c + 6 * (nint)ldc + 16);
-            c7_0 += Vector512.Load(c + 7 * (nint)ldc + 0);
-            c7_1 += Vector512.Load(c + 7 * (nint)ldc + 16);
-        }
-
-        c0_0.Store(c + 0 * (nint)ldc + 0);
-        c0_1.Store(c + 0 * (nint)ldc + 16);
-        c1_0.Store(c + 1 * (nint)ldc + 0);
-        c1_1.Store(c + 1 * (nint)ldc + 16);
-        c2_0.Store(c + 2 * (nint)ldc + 0);
-        c2_1.Store(c + 2 * (nint)ldc + 16);
-        c3_0.Store(c + 3 * (nint)ldc + 0);
-        c3_1.Store(c + 3 * (nint)ldc + 16);
-        c4_0.Store(c + 4 * (nint)ldc + 0);
-        c4_1.Store(c + 4 * (nint)ldc + 16);
-        c5_0.Store(c + 5 * (nint)ldc + 0);
-        c5_1.Store(c + 5 * (nint)ldc + 16);
-        c6_0.Store(c + 6 * (nint)ldc + 0);
-        c6_1.Store(c + 6 * (nint)ldc + 16);
-        c7_0.Store(c + 7 * (nint)ldc + 0);
-        c7_1.Store(c + 7 * (nint)ldc + 16);
-    }
-
     /// <summary>C[12×32] (+)= Ap·Bp over kc steps; Ap is 12 floats per step, Bp 32 floats per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512x12x32(int kc, float* a, float* b, float* c, int ldc, bool load)
     {
+        // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
+        // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
+        Sse.Prefetch0(c + 0 * (nint)ldc);
+        Sse.Prefetch0(c + 0 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 1 * (nint)ldc);
+        Sse.Prefetch0(c + 1 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 2 * (nint)ldc);
+        Sse.Prefetch0(c + 2 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 3 * (nint)ldc);
+        Sse.Prefetch0(c + 3 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 4 * (nint)ldc);
+        Sse.Prefetch0(c + 4 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 5 * (nint)ldc);
+        Sse.Prefetch0(c + 5 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 6 * (nint)ldc);
+        Sse.Prefetch0(c + 6 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 7 * (nint)ldc);
+        Sse.Prefetch0(c + 7 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 8 * (nint)ldc);
+        Sse.Prefetch0(c + 8 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 9 * (nint)ldc);
+        Sse.Prefetch0(c + 9 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 10 * (nint)ldc);
+        Sse.Prefetch0(c + 10 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 11 * (nint)ldc);
+        Sse.Prefetch0(c + 11 * (nint)ldc + 16);
         Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
         Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
         Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;
@@ -206,10 +152,28 @@ internal static unsafe partial class Gemm
         c11_1.Store(c + 11 * (nint)ldc + 16);
     }
 
-    /// <summary>C[14×32] (+)= Ap·Bp over kc steps; Ap is 14 floats per step, Bp 32 floats per step.</summary>
+    /// <summary>C[8×32] (+)= Ap·Bp over kc steps; Ap is 8 floats per step, Bp 32 floats per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x14x32(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel512x8x32(int kc, float* a, float* b, float* c, int ldc, bool load)
     {
+        // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
+        // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
+        Sse.Prefetch0(c + 0 * (nint)ldc);
+        Sse.Prefetch0(c + 0 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 1 * (nint)ldc);
+        Sse.Prefetch0(c + 1 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 2 * (nint)ldc);
+        Sse.Prefetch0(c + 2 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 3 * (nint)ldc);
+        Sse.Prefetch0(c + 3 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 4 * (nint)ldc);
+        Sse.Prefetch0(c + 4 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 5 * (nint)ldc);
+        Sse.Prefetch0(c + 5 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 6 * (nint)ldc);
+        Sse.Prefetch0(c + 6 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 7 * (nint)ldc);
+        Sse.Prefetch0(c + 7 * (nint)ldc + 16);
         Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
         Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
         Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;
@@ -218,12 +182,6 @@ internal static unsafe partial class Gemm
         Vector512<float> c5_0 = Vector512<float>.Zero; Vector512<float> c5_1 = Vector512<float>.Zero;
         Vector512<float> c6_0 = Vector512<float>.Zero; Vector512<float> c6_1 = Vector512<float>.Zero;
         Vector512<float> c7_0 = Vector512<float>.Zero; Vector512<float> c7_1 = Vector512<float>.Zero;
-        Vector512<float> c8_0 = Vector512<float>.Zero; Vector512<float> c8_1 = Vector512<float>.Zero;
-        Vector512<float> c9_0 = Vector512<float>.Zero; Vector512<float> c9_1 = Vector512<float>.Zero;
-        Vector512<float> c10_0 = Vector512<float>.Zero; Vector512<float> c10_1 = Vector512<float>.Zero;
-        Vector512<float> c11_0 = Vector512<float>.Zero; Vector512<float> c11_1 = Vector512<float>.Zero;
-        Vector512<float> c12_0 = Vector512<float>.Zero; Vector512<float> c12_1 = Vector512<float>.Zero;
-        Vector512<float> c13_0 = Vector512<float>.Zero; Vector512<float> c13_1 = Vector512<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
@@ -252,25 +210,7 @@ internal static unsafe partial class Gemm
             Vector512<float> a7 = Vector512.Create(a[7]);
             c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
             c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
-            Vector512<float> a8 = Vector512.Create(a[8]);
-            c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0);
-            c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
-            Vector512<float> a9 = Vector512.Create(a[9]);
-            c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0);
-            c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
-            Vector512<float> a10 = Vector512.Create(a[10]);
-            c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0);
-            c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
-            Vector512<float> a11 = Vector512.Create(a[11]);
-            c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0);
-            c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
-            Vector512<float> a12 = Vector512.Create(a[12]);
-            c12_0 = Vector512.FusedMultiplyAdd(a12, b0, c12_0);
-            c12_1 = Vector512.FusedMultiplyAdd(a12, b1, c12_1);
-            Vector512<float> a13 = Vector512.Create(a[13]);
-            c13_0 = Vector512.FusedMultiplyAdd(a13, b0, c13_0);
-            c13_1 = Vector512.FusedMultiplyAdd(a13, b1, c13_1);
-            a += 14;
+            a += 8;
             b += 32;
         }
 
@@ -292,18 +232,6 @@ internal static unsafe partial class Gemm
             c6_1 += Vector512.Load(c + 6 * (nint)ldc + 16);
             c7_0 += Vector512.Load(c + 7 * (nint)ldc + 0);
             c7_1 += Vector512.Load(c + 7 * (nint)ldc + 16);
-            c8_0 += Vector512.Load(c + 8 * (nint)ldc + 0);
-            c8_1 += Vector512.Load(c + 8 * (nint)ldc + 16);
-            c9_0 += Vector512.Load(c + 9 * (nint)ldc + 0);
-            c9_1 += Vector512.Load(c + 9 * (nint)ldc + 16);
-            c10_0 += Vector512.Load(c + 10 * (nint)ldc + 0);
-            c10_1 += Vector512.Load(c + 10 * (nint)ldc + 16);
-            c11_0 += Vector512.Load(c + 11 * (nint)ldc + 0);
-            c11_1 += Vector512.Load(c + 11 * (nint)ldc + 16);
-            c12_0 += Vector512.Load(c + 12 * (nint)ldc + 0);
-            c12_1 += Vector512.Load(c + 12 * (nint)ldc + 16);
-            c13_0 += Vector512.Load(c + 13 * (nint)ldc + 0);
-            c13_1 += Vector512.Load(c + 13 * (nint)ldc + 16);
         }
 
         c0_0.Store(c + 0 * (nint)ldc + 0);
@@ -322,18 +250,66 @@ internal static unsafe partial class Gemm
         c6_1.Store(c + 6 * (nint)ldc + 16);
         c7_0.Store(c + 7 * (nint)ldc + 0);
         c7_1.Store(c + 7 * (nint)ldc + 16);
-        c8_0.Store(c + 8 * (nint)ldc + 0);
-        c8_1.Store(c + 8 * (nint)ldc + 16);
-        c9_0.Store(c + 9 * (nint)ldc + 0);
-        c9_1.Store(c + 9 * (nint)ldc + 16);
-        c10_0.Store(c + 10 * (nint)ldc + 0);
-        c10_1.Store(c + 10 * (nint)ldc + 16);
-        c11_0.Store(c + 11 * (nint)ldc + 0);
-        c11_1.Store(c + 11 * (nint)ldc + 16);
-        c12_0.Store(c + 12 * (nint)ldc + 0);
-        c12_1.Store(c + 12 * (nint)ldc + 16);
-        c13_0.Store(c + 13 * (nint)ldc + 0);
-        c13_1.Store(c + 13 * (nint)ldc + 16);
+    }
+
+    /// <summary>C[4×32] (+)= Ap·Bp over kc steps; Ap is 4 floats per step, Bp 32 floats per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x4x32(int kc, float* a, float* b, float* c, int ldc, bool load)
+    {
+        // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
+        // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
+        Sse.Prefetch0(c + 0 * (nint)ldc);
+        Sse.Prefetch0(c + 0 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 1 * (nint)ldc);
+        Sse.Prefetch0(c + 1 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 2 * (nint)ldc);
+        Sse.Prefetch0(c + 2 * (nint)ldc + 16);
+        Sse.Prefetch0(c + 3 * (nint)ldc);
+        Sse.Prefetch0(c + 3 * (nint)ldc + 16);
+        Vector512<float> c0_0 = Vector512<float>.Zero; Vector512<float> c0_1 = Vector512<float>.Zero;
+        Vector512<float> c1_0 = Vector512<float>.Zero; Vector512<float> c1_1 = Vector512<float>.Zero;
+        Vector512<float> c2_0 = Vector512<float>.Zero; Vector512<float> c2_1 = Vector512<float>.Zero;
+        Vector512<float> c3_0 = Vector512<float>.Zero; Vector512<float> c3_1 = Vector512<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+            c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+            c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+            c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+            c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+            a += 4;
+            b += 32;
+        }
+
+        if (load)
+        {
+            c0_0 += Vector512.Load(c + 0 * (nint)ldc + 0);
+            c0_1 += Vector512.Load(c + 0 * (nint)ldc + 16);
+            c1_0 += Vector512.Load(c + 1 * (nint)ldc + 0);
+            c1_1 += Vector512.Load(c + 1 * (nint)ldc + 16);
+            c2_0 += Vector512.Load(c + 2 * (nint)ldc + 0);
+            c2_1 += Vector512.Load(c + 2 * (nint)ldc + 16);
+            c3_0 += Vector512.Load(c + 3 * (nint)ldc + 0);
+            c3_1 += Vector512.Load(c + 3 * (nint)ldc + 16);
+        }
+
+        c0_0.Store(c + 0 * (nint)ldc + 0);
+        c0_1.Store(c + 0 * (nint)ldc + 16);
+        c1_0.Store(c + 1 * (nint)ldc + 0);
+        c1_1.Store(c + 1 * (nint)ldc + 16);
+        c2_0.Store(c + 2 * (nint)ldc + 0);
+        c2_1.Store(c + 2 * (nint)ldc + 16);
+        c3_0.Store(c + 3 * (nint)ldc + 0);
+        c3_1.Store(c + 3 * (nint)ldc + 16);
     }
 
     /// <summary>The AVX2 tile: C[6×16] (+)= Ap·Bp, for machines without AVX-512.</summary>

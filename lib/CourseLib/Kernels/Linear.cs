@@ -158,17 +158,18 @@ public static class Linear
         }
     }
 
+    // The shape strings are built only on failure: validation runs on every call and must not allocate.
     private static void ValidateForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
     {
         ValidateDims(n, inDim, outDim);
-        Check.Length(x.Length, (long)n * inDim, nameof(x), $"n·inDim = {n}·{inDim}");
-        Check.Length(w.Length, (long)outDim * inDim, nameof(w), $"outDim·inDim = {outDim}·{inDim}");
-        if (!b.IsEmpty)
+        ExactLength(x.Length, (long)n * inDim, nameof(x), "n·inDim", n, inDim);
+        ExactLength(w.Length, (long)outDim * inDim, nameof(w), "outDim·inDim", outDim, inDim);
+        if (!b.IsEmpty && b.Length != outDim)
         {
             Check.Length(b.Length, outDim, nameof(b), "outDim (or 0 for no bias)");
         }
 
-        Check.Destination(y.Length, (long)n * outDim, nameof(y), $"n·outDim = {n}·{outDim}");
+        MinLength(y.Length, (long)n * outDim, nameof(y), "n·outDim", n, outDim);
         Check.NoOverlap(x, nameof(x), y, nameof(y));
         Check.NoOverlap(w, nameof(w), y, nameof(y));
         Check.NoOverlap(b, nameof(b), y, nameof(y));
@@ -178,19 +179,19 @@ public static class Linear
         Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
     {
         ValidateDims(n, inDim, outDim);
-        Check.Length(dy.Length, (long)n * outDim, nameof(dy), $"n·outDim = {n}·{outDim}");
-        Check.Length(x.Length, (long)n * inDim, nameof(x), $"n·inDim = {n}·{inDim}");
-        Check.Length(w.Length, (long)outDim * inDim, nameof(w), $"outDim·inDim = {outDim}·{inDim}");
+        ExactLength(dy.Length, (long)n * outDim, nameof(dy), "n·outDim", n, outDim);
+        ExactLength(x.Length, (long)n * inDim, nameof(x), "n·inDim", n, inDim);
+        ExactLength(w.Length, (long)outDim * inDim, nameof(w), "outDim·inDim", outDim, inDim);
         if (!dx.IsEmpty)
         {
-            Check.Destination(dx.Length, (long)n * inDim, nameof(dx), $"n·inDim = {n}·{inDim}");
+            MinLength(dx.Length, (long)n * inDim, nameof(dx), "n·inDim", n, inDim);
             Check.NoOverlap(dy, nameof(dy), dx, nameof(dx));
             Check.NoOverlap(w, nameof(w), dx, nameof(dx));
         }
 
         if (!dw.IsEmpty)
         {
-            Check.Destination(dw.Length, (long)outDim * inDim, nameof(dw), $"outDim·inDim = {outDim}·{inDim}");
+            MinLength(dw.Length, (long)outDim * inDim, nameof(dw), "outDim·inDim", outDim, inDim);
             Check.NoOverlap(dy, nameof(dy), dw, nameof(dw));
             Check.NoOverlap(x, nameof(x), dw, nameof(dw));
             Check.NoOverlap(dx, nameof(dx), dw, nameof(dw));
@@ -198,7 +199,7 @@ public static class Linear
 
         if (!db.IsEmpty)
         {
-            Check.Destination(db.Length, outDim, nameof(db), $"outDim = {outDim}");
+            MinLength(db.Length, outDim, nameof(db), "outDim", outDim, 1);
             Check.NoOverlap(dy, nameof(dy), db, nameof(db));
             Check.NoOverlap(dx, nameof(dx), db, nameof(db));
             Check.NoOverlap(dw, nameof(dw), db, nameof(db));
@@ -210,5 +211,21 @@ public static class Linear
         Check.Positive(n, nameof(n));
         Check.Positive(inDim, nameof(inDim));
         Check.Positive(outDim, nameof(outDim));
+    }
+
+    private static void ExactLength(int actual, long expected, string name, string formula, int p, int q)
+    {
+        if (actual != expected)
+        {
+            Check.Length(actual, expected, name, q == 1 ? $"{formula} = {p}" : $"{formula} = {p}·{q}");
+        }
+    }
+
+    private static void MinLength(int actual, long expected, string name, string formula, int p, int q)
+    {
+        if (actual < expected)
+        {
+            Check.Destination(actual, expected, name, q == 1 ? $"{formula} = {p}" : $"{formula} = {p}·{q}");
+        }
     }
 }
