@@ -1,0 +1,678 @@
+// LayerNorm over the last axis.   x, y: [N, C]   γ, β: [C]   mean, rstd: [N] (cached for backward)
+//
+//   mean_n  = (1/C) Σ_c x[n,c]
+//   var_n   = (1/C) Σ_c (x[n,c] − mean_n)²            biased variance, as PyTorch
+//   rstd_n  = 1 / sqrt(var_n + eps)                    eps inside the square root
+//   x̂[n,c] = (x[n,c] − mean_n)·rstd_n
+//   y[n,c]  = x̂[n,c]·γ[c] + β[c]
+//
+// Backward (llm.c's formula), with g = dy·γ:
+//   dβ[c]   += Σ_n dy[n,c]
+//   dγ[c]   += Σ_n dy[n,c]·x̂[n,c]
+//   dx[n,c] += rstd_n·( g[n,c] − mean_c(g[n,·]) − x̂[n,c]·mean_c(g[n,·]·x̂[n,·]) )
+//
+// Numerics: the fast path makes two passes over each row — the sum, then Σ(x − mean)² — instead of one pass
+// with Σx and Σx²: the row (a few KB) is still in L1 for the second pass, so it costs little, and it avoids the
+// cancellation of E[x²] − E[x]² when |mean| ≫ std. Sums are kept in float in 2×16 (or 8) vector lanes, which
+// is close to pairwise summation; the reference accumulates in double, so it is the more exact of the two.
+// NaN or ±∞ anywhere in a row make that row's mean, rstd and outputs NaN; nothing is clamped.
+using System.Buffers;
+using System.Runtime.Intrinsics;
+
+namespace CourseLib.Kernels;
+
+/// <summary>
+/// Layer normalization over the last axis of a row-major <c>[N, C]</c> batch, with learned scale γ and shift β.
+/// <c>Forward</c> caches each row's mean and 1/σ for <c>Backward</c>. See the file header for the formulas.
+/// </summary>
+public static class LayerNorm
+{
+    /// <summary>Rows per thread are chosen so each thread gets at least this many elements (hand-off costs µs).</summary>
+    internal const int ElementsPerThread = 32 * 1024;
+
+    /// <summary>Normalizes each row of <paramref name="x"/>: y = (x − mean)·rstd·γ + β (fast path).</summary>
+    /// <param name="x">Input, <c>[N, C]</c>.</param>
+    /// <param name="gamma">Scale γ, <c>[C]</c>.</param>
+    /// <param name="beta">Shift β, <c>[C]</c>.</param>
+    /// <param name="y">Output, <c>[N, C]</c>; must not overlap any input.</param>
+    /// <param name="mean">Receives each row's mean, <c>[N]</c>.</param>
+    /// <param name="rstd">Receives each row's 1/sqrt(var + eps), <c>[N]</c>.</param>
+    /// <param name="n">Rows N.</param>
+    /// <param name="c">Channels C (the normalized axis).</param>
+    /// <param name="eps">Added to the biased variance inside the square root; must be ≥ 0 and finite.</param>
+    public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        Span<float> y, Span<float> mean, Span<float> rstd, int n, int c, float eps = 1e-5f)
+    {
+        ValidateForward(x, gamma, beta, y, mean, rstd, n, c, eps);
+        fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd)
+        {
+            int minRows = MinRowsPerThread(c);
+            if (KernelThreads.Max > 1 && n >= 2 * minRows)
+            {
+                // Captured copies live only in this block, so the single-threaded path allocates no closure.
+                float* tx = px, tg = pg, tb = pb, ty = py, tm = pm, tr = pr;
+                int tc = c;
+                float te = eps;
+                KernelThreads.For(n, minRows, (start, end) => ForwardRows(tx, tg, tb, ty, tm, tr, start, end, tc, te));
+            }
+            else
+            {
+                ForwardRows(px, pg, pb, py, pm, pr, 0, n, c, eps);
+            }
+        }
+    }
+
+    /// <summary>The plain loop of <see cref="Forward"/>, one element at a time, statistics accumulated in double.</summary>
+    /// <inheritdoc cref="Forward" path="/param"/>
+    public static void ForwardReference(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        Span<float> y, Span<float> mean, Span<float> rstd, int n, int c, float eps = 1e-5f)
+    {
+        ValidateForward(x, gamma, beta, y, mean, rstd, n, c, eps);
+        for (int row = 0; row < n; row++)
+        {
+            ReadOnlySpan<float> xr = x.Slice(row * c, c);
+            double sum = 0;
+            for (int i = 0; i < c; i++)
+            {
+                sum += xr[i];
+            }
+
+            double m = sum / c;
+            double sq = 0;
+            for (int i = 0; i < c; i++)
+            {
+                double d = xr[i] - m;
+                sq += d * d;
+            }
+
+            float mf = (float)m;
+            float s = (float)(1.0 / Math.Sqrt(sq / c + eps));
+            for (int i = 0; i < c; i++)
+            {
+                y[row * c + i] = (xr[i] - mf) * s * gamma[i] + beta[i];
+            }
+
+            mean[row] = mf;
+            rstd[row] = s;
+        }
+    }
+
+    /// <summary>
+    /// Accumulates the gradients of LayerNorm: dx += …, dγ += Σ dy·x̂, dβ += Σ dy (fast path). Any of
+    /// <paramref name="dx"/>, <paramref name="dgamma"/>, <paramref name="dbeta"/> may be empty to skip it.
+    /// </summary>
+    /// <param name="dy">Gradient of the output, <c>[N, C]</c>.</param>
+    /// <param name="x">The forward input, <c>[N, C]</c>.</param>
+    /// <param name="gamma">Scale γ, <c>[C]</c>.</param>
+    /// <param name="mean">Row means cached by <see cref="Forward"/>, <c>[N]</c>.</param>
+    /// <param name="rstd">Row 1/σ cached by <see cref="Forward"/>, <c>[N]</c>.</param>
+    /// <param name="dx">Accumulates the input gradient, <c>[N, C]</c>, or empty.</param>
+    /// <param name="dgamma">Accumulates the γ gradient, <c>[C]</c>, or empty.</param>
+    /// <param name="dbeta">Accumulates the β gradient, <c>[C]</c>, or empty.</param>
+    /// <param name="n">Rows N.</param>
+    /// <param name="c">Channels C.</param>
+    public static unsafe void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int n, int c)
+    {
+        ValidateBackward(dy, x, gamma, mean, rstd, ReadOnlySpan<float>.Empty, dx, dgamma, dbeta, n, c, "x", "dx");
+        fixed (float* pdy = dy, px = x, pg = gamma, pm = mean, pr = rstd, pdx = dx, pdg = dgamma, pdb = dbeta)
+        {
+            BackwardDispatch(pdy, px, pg, pm, pr, null, dx.IsEmpty ? null : pdx, dgamma.IsEmpty ? null : pdg,
+                dbeta.IsEmpty ? null : pdb, n, c);
+        }
+    }
+
+    /// <summary>The plain loop of <see cref="Backward"/>, per-row means accumulated in double.</summary>
+    /// <inheritdoc cref="Backward" path="/param"/>
+    public static void BackwardReference(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int n, int c)
+    {
+        ValidateBackward(dy, x, gamma, mean, rstd, ReadOnlySpan<float>.Empty, dx, dgamma, dbeta, n, c, "x", "dx");
+        BackwardReferenceCore(dy, x, gamma, mean, rstd, ReadOnlySpan<float>.Empty, dx, dgamma, dbeta, n, c);
+    }
+
+    // ---- shared with ResidualLayerNorm ----------------------------------------------------------------------
+
+    internal static int MinRowsPerThread(int c) => Math.Max(1, ElementsPerThread / c);
+
+    internal static void ValidateForward(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        Span<float> y, Span<float> mean, Span<float> rstd, int n, int c, float eps)
+    {
+        Check.Positive(n, nameof(n));
+        Check.Positive(c, nameof(c));
+        RowChecks.Matrix(x.Length, n, c, nameof(x));
+        Check.Length(gamma.Length, c, nameof(gamma), "C");
+        Check.Length(beta.Length, c, nameof(beta), "C");
+        RowChecks.MatrixDestination(y.Length, n, c, nameof(y));
+        Check.Destination(mean.Length, n, nameof(mean), "N");
+        Check.Destination(rstd.Length, n, nameof(rstd), "N");
+        Eps(eps);
+        Outputs3(y, nameof(y), mean, nameof(mean), rstd, nameof(rstd), x, nameof(x));
+        Outputs3(y, nameof(y), mean, nameof(mean), rstd, nameof(rstd), gamma, nameof(gamma));
+        Outputs3(y, nameof(y), mean, nameof(mean), rstd, nameof(rstd), beta, nameof(beta));
+    }
+
+    internal static void Eps(float eps)
+    {
+        if (!(eps >= 0) || float.IsInfinity(eps))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, $"eps must be finite and ≥ 0, got {eps}.");
+        }
+    }
+
+    /// <summary>Three outputs must not overlap one input nor each other.</summary>
+    internal static void Outputs3(Span<float> a, string an, Span<float> b, string bn, Span<float> d, string dn,
+        ReadOnlySpan<float> input, string inputName)
+    {
+        Check.NoOverlap(input, inputName, a, an);
+        Check.NoOverlap(input, inputName, b, bn);
+        Check.NoOverlap(input, inputName, d, dn);
+        Check.NoOverlap<float>(a, an, b, bn);
+        Check.NoOverlap<float>(a, an, d, dn);
+        Check.NoOverlap<float>(b, bn, d, dn);
+    }
+
+    internal static void ValidateBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, ReadOnlySpan<float> extra,
+        Span<float> dx, Span<float> dgamma, Span<float> dbeta, int n, int c, string xName, string dxName)
+    {
+        Check.Positive(n, nameof(n));
+        Check.Positive(c, nameof(c));
+        RowChecks.Matrix(dy.Length, n, c, nameof(dy));
+        RowChecks.Matrix(x.Length, n, c, xName);
+        Check.Length(gamma.Length, c, nameof(gamma), "C");
+        Check.Length(mean.Length, n, nameof(mean), "N");
+        Check.Length(rstd.Length, n, nameof(rstd), "N");
+        if (!extra.IsEmpty)
+        {
+            RowChecks.Matrix(extra.Length, n, c, "dsumExtra");
+        }
+
+        if (!dx.IsEmpty)
+        {
+            RowChecks.MatrixDestination(dx.Length, n, c, dxName);
+        }
+
+        if (!dgamma.IsEmpty)
+        {
+            Check.Destination(dgamma.Length, c, nameof(dgamma), "C");
+        }
+
+        if (!dbeta.IsEmpty)
+        {
+            Check.Destination(dbeta.Length, c, nameof(dbeta), "C");
+        }
+
+        // Every gradient output is read-modify-written, so it must be separate from all inputs and from the others.
+        Outputs3(dx, dxName, dgamma, nameof(dgamma), dbeta, nameof(dbeta), dy, nameof(dy));
+        Outputs3(dx, dxName, dgamma, nameof(dgamma), dbeta, nameof(dbeta), x, xName);
+        Outputs3(dx, dxName, dgamma, nameof(dgamma), dbeta, nameof(dbeta), gamma, nameof(gamma));
+        Outputs3(dx, dxName, dgamma, nameof(dgamma), dbeta, nameof(dbeta), mean, nameof(mean));
+        Outputs3(dx, dxName, dgamma, nameof(dgamma), dbeta, nameof(dbeta), rstd, nameof(rstd));
+        Outputs3(dx, dxName, dgamma, nameof(dgamma), dbeta, nameof(dbeta), extra, "dsumExtra");
+    }
+
+    internal static void BackwardReferenceCore(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, ReadOnlySpan<float> extra,
+        Span<float> dx, Span<float> dgamma, Span<float> dbeta, int n, int c)
+    {
+        for (int row = 0; row < n; row++)
+        {
+            int o = row * c;
+            double gMean = 0, gxMean = 0;
+            for (int i = 0; i < c; i++)
+            {
+                double xh = (x[o + i] - mean[row]) * rstd[row];
+                double g = dy[o + i] * gamma[i];
+                gMean += g;
+                gxMean += g * xh;
+            }
+
+            gMean /= c;
+            gxMean /= c;
+            for (int i = 0; i < c; i++)
+            {
+                float xh = (x[o + i] - mean[row]) * rstd[row];
+                if (!dbeta.IsEmpty)
+                {
+                    dbeta[i] += dy[o + i];
+                }
+
+                if (!dgamma.IsEmpty)
+                {
+                    dgamma[i] += dy[o + i] * xh;
+                }
+
+                if (!dx.IsEmpty)
+                {
+                    double g = dy[o + i] * gamma[i];
+                    dx[o + i] += (float)(rstd[row] * (g - gMean - xh * gxMean)) + (extra.IsEmpty ? 0f : extra[o + i]);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the row backward over all rows. Without dγ/dβ, or on one thread, rows accumulate straight into the
+    /// outputs; otherwise each thread sums its rows' dγ/dβ into a pooled partial buffer, and the partials are added
+    /// in thread order, so the result is deterministic for a given thread count.
+    /// </summary>
+    internal static unsafe void BackwardDispatch(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
+        float* dx, float* dgamma, float* dbeta, int n, int c)
+    {
+        int minRows = MinRowsPerThread(c);
+        int threads = Math.Min(KernelThreads.Max, Math.Max(1, n / minRows));
+        if (threads <= 1)
+        {
+            for (int row = 0; row < n; row++)
+            {
+                long o = (long)row * c;
+                BackwardRow(dy + o, x + o, gamma, mean[row], rstd[row], extra == null ? null : extra + o,
+                    dx == null ? null : dx + o, dgamma, dbeta, c);
+            }
+
+            return;
+        }
+
+        BackwardThreaded(dy, x, gamma, mean, rstd, extra, dx, dgamma, dbeta, n, c, threads);
+    }
+
+    // A separate method so the closure it captures is only allocated when threads are used.
+    private static unsafe void BackwardThreaded(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
+        float* dx, float* dgamma, float* dbeta, int n, int c, int threads)
+    {
+        int chunk = (n + threads - 1) / threads;
+        bool partials = dgamma != null || dbeta != null;
+        float[]? rented = partials ? ArrayPool<float>.Shared.Rent(threads * 2 * c) : null;
+        try
+        {
+            fixed (float* part = rented)
+            {
+                if (partials)
+                {
+                    new Span<float>(part, threads * 2 * c).Clear();
+                }
+
+                float* tp = part;
+                KernelThreads.For(threads, 1, (t0, t1) =>
+                {
+                    for (int t = t0; t < t1; t++)
+                    {
+                        float* pg = dgamma == null ? null : tp + (long)t * 2 * c;
+                        float* pb = dbeta == null ? null : tp + ((long)t * 2 + 1) * c;
+                        int end = Math.Min(n, (t + 1) * chunk);
+                        for (int row = t * chunk; row < end; row++)
+                        {
+                            long o = (long)row * c;
+                            BackwardRow(dy + o, x + o, gamma, mean[row], rstd[row], extra == null ? null : extra + o,
+                                dx == null ? null : dx + o, pg, pb, c);
+                        }
+                    }
+                });
+
+                for (int t = 0; t < threads && partials; t++)
+                {
+                    if (dgamma != null)
+                    {
+                        Add(dgamma, part + (long)t * 2 * c, c);
+                    }
+
+                    if (dbeta != null)
+                    {
+                        Add(dbeta, part + ((long)t * 2 + 1) * c, c);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (rented != null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static unsafe void ForwardRows(float* x, float* gamma, float* beta, float* y, float* mean, float* rstd,
+        int start, int end, int c, float eps)
+    {
+        for (int row = start; row < end; row++)
+        {
+            long o = (long)row * c;
+            float m = Sum(x + o, c) / c;
+            float s = 1f / MathF.Sqrt(SquaredDeviation(x + o, c, m) / c + eps);
+            Normalize(x + o, gamma, beta, y + o, c, m, s);
+            mean[row] = m;
+            rstd[row] = s;
+        }
+    }
+
+    // ---- row kernels: Vector512 main loop, Vector256 for what is left (or the main loop without AVX-512), scalar tail
+
+    internal static unsafe float Sum(float* x, int c)
+    {
+        int i = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && c >= 16)
+        {
+            // Four independent accumulators: the adds' latency, not bandwidth, limits a row that sits in L1.
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
+            for (; i <= c - 64; i += 64)
+            {
+                a0 += Vector512.Load(x + i);
+                a1 += Vector512.Load(x + i + 16);
+                a2 += Vector512.Load(x + i + 32);
+                a3 += Vector512.Load(x + i + 48);
+            }
+
+            for (; i <= c - 16; i += 16)
+            {
+                a0 += Vector512.Load(x + i);
+            }
+
+            s = Vector512.Sum((a0 + a1) + (a2 + a3));
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= c - 8)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero;
+            for (; i <= c - 16; i += 16)
+            {
+                a0 += Vector256.Load(x + i);
+                a1 += Vector256.Load(x + i + 8);
+            }
+
+            if (i <= c - 8)
+            {
+                a0 += Vector256.Load(x + i);
+                i += 8;
+            }
+
+            s += Vector256.Sum(a0 + a1);
+        }
+
+        for (; i < c; i++)
+        {
+            s += x[i];
+        }
+
+        return s;
+    }
+
+    internal static unsafe float SquaredDeviation(float* x, int c, float mean)
+    {
+        int i = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && c >= 16)
+        {
+            var m = Vector512.Create(mean);
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
+            for (; i <= c - 64; i += 64)
+            {
+                Vector512<float> d0 = Vector512.Load(x + i) - m, d1 = Vector512.Load(x + i + 16) - m;
+                Vector512<float> d2 = Vector512.Load(x + i + 32) - m, d3 = Vector512.Load(x + i + 48) - m;
+                a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+                a1 = Vector512.FusedMultiplyAdd(d1, d1, a1);
+                a2 = Vector512.FusedMultiplyAdd(d2, d2, a2);
+                a3 = Vector512.FusedMultiplyAdd(d3, d3, a3);
+            }
+
+            for (; i <= c - 16; i += 16)
+            {
+                Vector512<float> d0 = Vector512.Load(x + i) - m;
+                a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+            }
+
+            s = Vector512.Sum((a0 + a1) + (a2 + a3));
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= c - 8)
+        {
+            var m = Vector256.Create(mean);
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero;
+            for (; i <= c - 16; i += 16)
+            {
+                Vector256<float> d0 = Vector256.Load(x + i) - m, d1 = Vector256.Load(x + i + 8) - m;
+                a0 = Vector256.FusedMultiplyAdd(d0, d0, a0);
+                a1 = Vector256.FusedMultiplyAdd(d1, d1, a1);
+            }
+
+            if (i <= c - 8)
+            {
+                Vector256<float> d0 = Vector256.Load(x + i) - m;
+                a0 = Vector256.FusedMultiplyAdd(d0, d0, a0);
+                i += 8;
+            }
+
+            s += Vector256.Sum(a0 + a1);
+        }
+
+        for (; i < c; i++)
+        {
+            float d = x[i] - mean;
+            s += d * d;
+        }
+
+        return s;
+    }
+
+    /// <summary>y = (x − mean)·rstd·γ + β for one row.</summary>
+    internal static unsafe void Normalize(float* x, float* gamma, float* beta, float* y, int c, float mean, float rstd)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> m = Vector512.Create(mean), s = Vector512.Create(rstd);
+            for (; i <= c - 16; i += 16)
+            {
+                Vector512<float> xh = (Vector512.Load(x + i) - m) * s;
+                Vector512.FusedMultiplyAdd(xh, Vector512.Load(gamma + i), Vector512.Load(beta + i)).Store(y + i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(rstd);
+            for (; i <= c - 8; i += 8)
+            {
+                Vector256<float> xh = (Vector256.Load(x + i) - m) * s;
+                Vector256.FusedMultiplyAdd(xh, Vector256.Load(gamma + i), Vector256.Load(beta + i)).Store(y + i);
+            }
+        }
+
+        for (; i < c; i++)
+        {
+            y[i] = MathF.FusedMultiplyAdd((x[i] - mean) * rstd, gamma[i], beta[i]);
+        }
+    }
+
+    /// <summary>
+    /// One row of the backward: two passes, the first for mean(g) and mean(g·x̂), the second writing all gradients.
+    /// Null pointers skip a gradient; <paramref name="extra"/> (may be null) is added to dx as is.
+    /// </summary>
+    internal static unsafe void BackwardRow(float* dy, float* x, float* gamma, float mean, float rstd, float* extra,
+        float* dx, float* dgamma, float* dbeta, int c)
+    {
+        float gMean = 0, gxMean = 0;
+        if (dx != null)
+        {
+            RowDots(dy, x, gamma, mean, rstd, c, out float g, out float gx);
+            gMean = g / c;
+            gxMean = gx / c;
+        }
+
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> m = Vector512.Create(mean), s = Vector512.Create(rstd);
+            Vector512<float> a = Vector512.Create(gMean), b = Vector512.Create(gxMean);
+            for (; i <= c - 16; i += 16)
+            {
+                Vector512<float> d = Vector512.Load(dy + i);
+                Vector512<float> xh = (Vector512.Load(x + i) - m) * s;
+                if (dbeta != null)
+                {
+                    (Vector512.Load(dbeta + i) + d).Store(dbeta + i);
+                }
+
+                if (dgamma != null)
+                {
+                    Vector512.FusedMultiplyAdd(d, xh, Vector512.Load(dgamma + i)).Store(dgamma + i);
+                }
+
+                if (dx != null)
+                {
+                    Vector512<float> g = d * Vector512.Load(gamma + i);
+                    Vector512<float> acc = Vector512.Load(dx + i);
+                    if (extra != null)
+                    {
+                        acc += Vector512.Load(extra + i);
+                    }
+
+                    Vector512.FusedMultiplyAdd(s, g - a - xh * b, acc).Store(dx + i);
+                }
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(rstd);
+            Vector256<float> a = Vector256.Create(gMean), b = Vector256.Create(gxMean);
+            for (; i <= c - 8; i += 8)
+            {
+                Vector256<float> d = Vector256.Load(dy + i);
+                Vector256<float> xh = (Vector256.Load(x + i) - m) * s;
+                if (dbeta != null)
+                {
+                    (Vector256.Load(dbeta + i) + d).Store(dbeta + i);
+                }
+
+                if (dgamma != null)
+                {
+                    Vector256.FusedMultiplyAdd(d, xh, Vector256.Load(dgamma + i)).Store(dgamma + i);
+                }
+
+                if (dx != null)
+                {
+                    Vector256<float> g = d * Vector256.Load(gamma + i);
+                    Vector256<float> acc = Vector256.Load(dx + i);
+                    if (extra != null)
+                    {
+                        acc += Vector256.Load(extra + i);
+                    }
+
+                    Vector256.FusedMultiplyAdd(s, g - a - xh * b, acc).Store(dx + i);
+                }
+            }
+        }
+
+        for (; i < c; i++)
+        {
+            float d = dy[i];
+            float xh = (x[i] - mean) * rstd;
+            if (dbeta != null)
+            {
+                dbeta[i] += d;
+            }
+
+            if (dgamma != null)
+            {
+                dgamma[i] = MathF.FusedMultiplyAdd(d, xh, dgamma[i]);
+            }
+
+            if (dx != null)
+            {
+                float acc = dx[i] + (extra == null ? 0f : extra[i]);
+                dx[i] = MathF.FusedMultiplyAdd(rstd, d * gamma[i] - gMean - xh * gxMean, acc);
+            }
+        }
+    }
+
+    /// <summary>Σ g and Σ g·x̂ over a row, g = dy·γ, x̂ = (x − mean)·rstd.</summary>
+    private static unsafe void RowDots(float* dy, float* x, float* gamma, float mean, float rstd, int c, out float gSum, out float gxSum)
+    {
+        int i = 0;
+        float sg = 0, sgx = 0;
+        if (Vector512.IsHardwareAccelerated && c >= 16)
+        {
+            Vector512<float> m = Vector512.Create(mean), s = Vector512.Create(rstd);
+            Vector512<float> ag = Vector512<float>.Zero, agx = Vector512<float>.Zero;
+            for (; i <= c - 16; i += 16)
+            {
+                Vector512<float> g = Vector512.Load(dy + i) * Vector512.Load(gamma + i);
+                Vector512<float> xh = (Vector512.Load(x + i) - m) * s;
+                ag += g;
+                agx = Vector512.FusedMultiplyAdd(g, xh, agx);
+            }
+
+            sg = Vector512.Sum(ag);
+            sgx = Vector512.Sum(agx);
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= c - 8)
+        {
+            Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(rstd);
+            Vector256<float> ag = Vector256<float>.Zero, agx = Vector256<float>.Zero;
+            for (; i <= c - 8; i += 8)
+            {
+                Vector256<float> g = Vector256.Load(dy + i) * Vector256.Load(gamma + i);
+                Vector256<float> xh = (Vector256.Load(x + i) - m) * s;
+                ag += g;
+                agx = Vector256.FusedMultiplyAdd(g, xh, agx);
+            }
+
+            sg += Vector256.Sum(ag);
+            sgx += Vector256.Sum(agx);
+        }
+
+        for (; i < c; i++)
+        {
+            float g = dy[i] * gamma[i];
+            sg += g;
+            sgx += g * ((x[i] - mean) * rstd);
+        }
+
+        gSum = sg;
+        gxSum = sgx;
+    }
+
+    private static unsafe void Add(float* dst, float* src, int c)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= c - 16; i += 16)
+            {
+                (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
+            }
+        }
+
+        for (; i < c; i++)
+        {
+            dst[i] += src[i];
+        }
+    }
+}
+
+/// <summary>
+/// Shape checks for the row-wise kernels (LayerNorm, RMSNorm, BatchNorm, softmax, …) that build the "N·C = 4·4"
+/// text only when the check fails, so a valid call allocates nothing.
+/// </summary>
+internal static class RowChecks
+{
+    public static void Matrix(int actual, int n, int c, string name)
+    {
+        if (actual != (long)n * c)
+        {
+            Check.Length(actual, (long)n * c, name, $"N·C = {n}·{c}");
+        }
+    }
+
+    public static void MatrixDestination(int actual, int n, int c, string name)
+    {
+        if (actual < (long)n * c)
+        {
+            Check.Destination(actual, (long)n * c, name, $"N·C = {n}·{c}");
+        }
+    }
+}

@@ -1,0 +1,407 @@
+// Row-wise softmax, numerically stable.   x, y: [N, C]
+//
+//   y[n,c] = exp(x[n,c] − max_n) / Σ_k exp(x[n,k] − max_n)          max_n = max_k x[n,k]
+//
+// Subtracting the row max changes nothing mathematically (it cancels) but keeps every exponent ≤ 0, so exp
+// never overflows and the largest term is exactly 1 (the sum is in [1, C]).
+// Backward (the Jacobian diag(y) − y·yᵀ applied to dy):
+//   dx[n,c] += y[n,c]·( dy[n,c] − Σ_k dy[n,k]·y[n,k] )
+//
+// Numerics: exp runs on x − max ≤ 0 only, so the fast path uses its own vector exp for that range (Cephes'
+// degree-6 polynomial on [−ln2/2, ln2/2] times 2ⁿ, ~1e-7 relative error; values below e^−87.3 ≈ 1.2e−38 are
+// flushed to 0, which cannot change a probability visibly since the largest term is 1). .NET's Vector512.Exp
+// is accurate to double precision but several times slower. Sums are float vector lanes; the reference
+// computes in double. NaN anywhere in a row makes the whole row NaN; +∞ does too
+// (∞ − ∞); −∞ entries give exactly 0 (unless the whole row is −∞, which gives NaN, as PyTorch).
+using System.Runtime.Intrinsics;
+
+namespace CourseLib.Kernels;
+
+/// <summary>Softmax over the last axis of a row-major <c>[N, C]</c> batch, and its backward.</summary>
+public static class Softmax
+{
+    /// <summary>y = softmax(x) per row, max-subtracted (fast path).</summary>
+    /// <param name="x">Logits, <c>[N, C]</c>.</param>
+    /// <param name="y">Probabilities, <c>[N, C]</c>; must not overlap <paramref name="x"/>.</param>
+    /// <param name="n">Rows N.</param>
+    /// <param name="c">Classes C (the softmax axis).</param>
+    public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, int n, int c)
+    {
+        ValidateForward(x, y, n, c);
+        fixed (float* px = x, py = y)
+        {
+            int minRows = LayerNorm.MinRowsPerThread(c);
+            if (KernelThreads.Max > 1 && n >= 2 * minRows)
+            {
+                float* tx = px, ty = py;
+                int tc = c;
+                KernelThreads.For(n, minRows, (start, end) =>
+                {
+                    for (int row = start; row < end; row++)
+                    {
+                        Row(tx + (long)row * tc, ty + (long)row * tc, tc);
+                    }
+                });
+            }
+            else
+            {
+                for (int row = 0; row < n; row++)
+                {
+                    Row(px + (long)row * c, py + (long)row * c, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>The plain loop of <see cref="Forward"/>, computed in double.</summary>
+    /// <inheritdoc cref="Forward" path="/param"/>
+    public static void ForwardReference(ReadOnlySpan<float> x, Span<float> y, int n, int c)
+    {
+        ValidateForward(x, y, n, c);
+        for (int row = 0; row < n; row++)
+        {
+            int o = row * c;
+            double max = double.NegativeInfinity;
+            for (int i = 0; i < c; i++)
+            {
+                max = Math.Max(max, x[o + i]);
+            }
+
+            double sum = 0;
+            for (int i = 0; i < c; i++)
+            {
+                sum += Math.Exp(x[o + i] - max);
+            }
+
+            for (int i = 0; i < c; i++)
+            {
+                y[o + i] = (float)(Math.Exp(x[o + i] - max) / sum);
+            }
+        }
+    }
+
+    /// <summary>dx += y·(dy − Σ dy·y) per row (fast path).</summary>
+    /// <param name="dy">Gradient of the output, <c>[N, C]</c>.</param>
+    /// <param name="y">The forward output, <c>[N, C]</c>.</param>
+    /// <param name="dx">Accumulates the input gradient, <c>[N, C]</c>; separate from both inputs.</param>
+    /// <param name="n">Rows N.</param>
+    /// <param name="c">Classes C.</param>
+    public static unsafe void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, Span<float> dx, int n, int c)
+    {
+        ValidateBackward(dy, y, dx, n, c);
+        fixed (float* pdy = dy, py = y, pdx = dx)
+        {
+            int minRows = LayerNorm.MinRowsPerThread(c);
+            if (KernelThreads.Max > 1 && n >= 2 * minRows)
+            {
+                float* tdy = pdy, ty = py, tdx = pdx;
+                int tc = c;
+                KernelThreads.For(n, minRows, (start, end) =>
+                {
+                    for (int row = start; row < end; row++)
+                    {
+                        long o = (long)row * tc;
+                        BackwardRow(tdy + o, ty + o, tdx + o, tc);
+                    }
+                });
+            }
+            else
+            {
+                for (int row = 0; row < n; row++)
+                {
+                    long o = (long)row * c;
+                    BackwardRow(pdy + o, py + o, pdx + o, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>The plain loop of <see cref="Backward"/>, the dot product in double.</summary>
+    /// <inheritdoc cref="Backward" path="/param"/>
+    public static void BackwardReference(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, Span<float> dx, int n, int c)
+    {
+        ValidateBackward(dy, y, dx, n, c);
+        for (int row = 0; row < n; row++)
+        {
+            int o = row * c;
+            double dot = 0;
+            for (int i = 0; i < c; i++)
+            {
+                dot += (double)dy[o + i] * y[o + i];
+            }
+
+            for (int i = 0; i < c; i++)
+            {
+                dx[o + i] += (float)(y[o + i] * (dy[o + i] - dot));
+            }
+        }
+    }
+
+    private static void ValidateForward(ReadOnlySpan<float> x, Span<float> y, int n, int c)
+    {
+        Check.Positive(n, nameof(n));
+        Check.Positive(c, nameof(c));
+        RowChecks.Matrix(x.Length, n, c, nameof(x));
+        RowChecks.MatrixDestination(y.Length, n, c, nameof(y));
+        Check.NoOverlap(x, nameof(x), y, nameof(y));
+    }
+
+    private static void ValidateBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, Span<float> dx, int n, int c)
+    {
+        Check.Positive(n, nameof(n));
+        Check.Positive(c, nameof(c));
+        RowChecks.Matrix(dy.Length, n, c, nameof(dy));
+        RowChecks.Matrix(y.Length, n, c, nameof(y));
+        RowChecks.MatrixDestination(dx.Length, n, c, nameof(dx));
+        Check.NoOverlap(dy, nameof(dy), dx, nameof(dx));
+        Check.NoOverlap(y, nameof(y), dx, nameof(dx));
+    }
+
+    /// <summary>One row: y = exp(x − max)/Σ, returning max and Σ (SoftmaxCrossEntropy needs log Σ + max).</summary>
+    internal static unsafe (float Max, float Sum) Row(float* x, float* y, int c)
+    {
+        float max = RowMax(x, c);
+        float sum = ExpAndSum(x, y, c, max);
+        Scale(y, c, 1f / sum);
+        return (max, sum);
+    }
+
+    /// <summary>Row maximum. MaxNative may drop a NaN here; the NaN then reappears in exp(x − max) and the sum.</summary>
+    private static unsafe float RowMax(float* x, int c)
+    {
+        int i = 0;
+        float m = float.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && c >= 16)
+        {
+            Vector512<float> a0 = Vector512.Create(float.NegativeInfinity), a1 = a0;
+            for (; i <= c - 32; i += 32)
+            {
+                a0 = Vector512.MaxNative(a0, Vector512.Load(x + i));
+                a1 = Vector512.MaxNative(a1, Vector512.Load(x + i + 16));
+            }
+
+            if (i <= c - 16)
+            {
+                a0 = Vector512.MaxNative(a0, Vector512.Load(x + i));
+                i += 16;
+            }
+
+            a0 = Vector512.MaxNative(a0, a1);
+            Vector256<float> h = Vector256.MaxNative(a0.GetLower(), a0.GetUpper());
+            Vector128<float> q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
+            for (int k = 0; k < 4; k++)
+            {
+                m = MathF.Max(m, q[k]);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= c - 8)
+        {
+            Vector256<float> a0 = Vector256.Create(float.NegativeInfinity);
+            for (; i <= c - 8; i += 8)
+            {
+                a0 = Vector256.MaxNative(a0, Vector256.Load(x + i));
+            }
+
+            Vector128<float> q = Vector128.MaxNative(a0.GetLower(), a0.GetUpper());
+            for (int k = 0; k < 4; k++)
+            {
+                m = MathF.Max(m, q[k]);
+            }
+        }
+
+        for (; i < c; i++)
+        {
+            m = MathF.Max(m, x[i]);
+        }
+
+        return m;
+    }
+
+    private static unsafe float ExpAndSum(float* x, float* y, int c, float max)
+    {
+        int i = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && c >= 16)
+        {
+            var m = Vector512.Create(max);
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
+            for (; i <= c - 32; i += 32)
+            {
+                Vector512<float> e0 = ExpNonPositive(Vector512.Load(x + i) - m);
+                Vector512<float> e1 = ExpNonPositive(Vector512.Load(x + i + 16) - m);
+                e0.Store(y + i);
+                e1.Store(y + i + 16);
+                a0 += e0;
+                a1 += e1;
+            }
+
+            if (i <= c - 16)
+            {
+                Vector512<float> e0 = ExpNonPositive(Vector512.Load(x + i) - m);
+                e0.Store(y + i);
+                a0 += e0;
+                i += 16;
+            }
+
+            s = Vector512.Sum(a0 + a1);
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= c - 8)
+        {
+            var m = Vector256.Create(max);
+            Vector256<float> a0 = Vector256<float>.Zero;
+            for (; i <= c - 8; i += 8)
+            {
+                Vector256<float> e0 = ExpNonPositive(Vector256.Load(x + i) - m);
+                e0.Store(y + i);
+                a0 += e0;
+            }
+
+            s += Vector256.Sum(a0);
+        }
+
+        for (; i < c; i++)
+        {
+            float e = MathF.Exp(x[i] - max);
+            y[i] = e;
+            s += e;
+        }
+
+        return s;
+    }
+
+    private static unsafe void Scale(float* y, int c, float s)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var v = Vector512.Create(s);
+            for (; i <= c - 16; i += 16)
+            {
+                (Vector512.Load(y + i) * v).Store(y + i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v = Vector256.Create(s);
+            for (; i <= c - 8; i += 8)
+            {
+                (Vector256.Load(y + i) * v).Store(y + i);
+            }
+        }
+
+        for (; i < c; i++)
+        {
+            y[i] *= s;
+        }
+    }
+
+    private static unsafe void BackwardRow(float* dy, float* y, float* dx, int c)
+    {
+        int i = 0;
+        float dot = 0;
+        if (Vector512.IsHardwareAccelerated && c >= 16)
+        {
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
+            for (; i <= c - 32; i += 32)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Vector512.Load(y + i), a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i + 16), Vector512.Load(y + i + 16), a1);
+            }
+
+            if (i <= c - 16)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Vector512.Load(y + i), a0);
+                i += 16;
+            }
+
+            dot = Vector512.Sum(a0 + a1);
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= c - 8)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero;
+            for (; i <= c - 8; i += 8)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), Vector256.Load(y + i), a0);
+            }
+
+            dot += Vector256.Sum(a0);
+        }
+
+        for (; i < c; i++)
+        {
+            dot += dy[i] * y[i];
+        }
+
+        i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var d = Vector512.Create(dot);
+            for (; i <= c - 16; i += 16)
+            {
+                Vector512.FusedMultiplyAdd(Vector512.Load(y + i), Vector512.Load(dy + i) - d, Vector512.Load(dx + i)).Store(dx + i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var d = Vector256.Create(dot);
+            for (; i <= c - 8; i += 8)
+            {
+                Vector256.FusedMultiplyAdd(Vector256.Load(y + i), Vector256.Load(dy + i) - d, Vector256.Load(dx + i)).Store(dx + i);
+            }
+        }
+
+        for (; i < c; i++)
+        {
+            dx[i] = MathF.FusedMultiplyAdd(y[i], dy[i] - dot, dx[i]);
+        }
+    }
+
+    // exp(x) for x ≤ 0 (or NaN): x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by Cephes' polynomial, 2ⁿ through the
+    // exponent bits. ln2 is split into a short high part (exact n·ln2hi for |n| < 2⁹) and a low correction.
+    // Rounding trick: adding 1.5·2²³ + 127 to x·log2(e) rounds it to an integer (the float's ulp there is 1) and
+    // leaves n + 127 — the biased exponent of 2ⁿ — in the low mantissa bits, so one shift builds 2ⁿ.
+    private const float RoundBias = 12582912f + 127f;
+    private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f, ExpMin = -87.3f;
+    private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+        P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    internal static Vector512<float> ExpNonPositive(Vector512<float> x)
+    {
+        Vector512<float> t = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(RoundBias));
+        Vector512<float> n = t - Vector512.Create(RoundBias);
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        Vector512<int> bits = t.AsInt32() << 23;
+        Vector512<float> e = p * bits.AsSingle();
+        // Below ExpMin (including −∞) 2ⁿ is not representable: the answer is 0. A NaN x makes r and p NaN, so e is NaN.
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512<float>.Zero, e);
+    }
+
+    internal static Vector256<float> ExpNonPositive(Vector256<float> x)
+    {
+        Vector256<float> t = Vector256.FusedMultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(RoundBias));
+        Vector256<float> n = t - Vector256.Create(RoundBias);
+        Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), x);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
+        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
+        p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
+        Vector256<int> bits = t.AsInt32() << 23;
+        Vector256<float> e = p * bits.AsSingle();
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpMin)), Vector256<float>.Zero, e);
+    }
+}
