@@ -1,0 +1,124 @@
+using CourseLib.Init;
+using CourseLib.Layers;
+using CourseLib.Tests.Support;
+
+namespace CourseLib.Tests.Layers;
+
+public class LayerTests
+{
+    private static readonly ForwardContext Ctx = new(Batch: 2, Time: 5);
+
+    [Fact]
+    public void LinearLayer_Gradients_MatchFiniteDifferences() =>
+        GradCheck.Layer(new LinearLayer(7, 5, new Rng(1)), Compare.Randn(10 * 7, 2), Ctx);
+
+    [Theory]
+    [InlineData(NormKind.LayerNorm)]
+    [InlineData(NormKind.RmsNorm)]
+    [InlineData(NormKind.BatchNorm)]
+    [InlineData(NormKind.Dyt)]
+    public void NormLayer_Gradients_MatchFiniteDifferences(NormKind kind)
+    {
+        NormLayer norm = NormLayer.Create(kind, 6);
+        // Non-trivial γ, β so their gradients and the γ-weighted input gradient are exercised.
+        foreach (var p in norm.Parameters())
+        {
+            Compare.Randn(p.Count, 5, 0.3f).Select((v, i) => p.Data[i] + v).ToArray().CopyTo(p.Data, 0);
+        }
+
+        GradCheck.Layer(norm, Compare.Randn(10 * 6, 3, 2f), Ctx);
+    }
+
+    [Theory]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.GeluTanh)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.ReGlu)]
+    [InlineData(Activation.GeGlu)]
+    [InlineData(Activation.SwiGlu)]
+    public void FeedForward_Gradients_MatchFiniteDifferences(Activation activation) =>
+        GradCheck.Layer(new FeedForward(6, activation, new Rng(4), hidden: 9), Compare.Randn(10 * 6, 5), Ctx);
+
+    [Fact]
+    public void CausalSelfAttention_Gradients_MatchFiniteDifferences() =>
+        GradCheck.Layer(new CausalSelfAttention(8, 2, new Rng(6)), Compare.Randn(10 * 8, 7), Ctx);
+
+    [Theory]
+    [InlineData(NormPlacement.PostLn)]
+    [InlineData(NormPlacement.PreLn)]
+    [InlineData(NormPlacement.PeriLn)]
+    [InlineData(NormPlacement.DeepNorm)]
+    [InlineData(NormPlacement.ReZero)]
+    [InlineData(NormPlacement.None)]
+    public void TransformerBlock_AnyPlacement_GradientsMatchFiniteDifferences(NormPlacement placement)
+    {
+        var block = new TransformerBlock(new BlockConfig { Channels = 8, Heads = 2, Hidden = 12, Placement = placement, DeepNormAlpha = 1.5, DeepNormBeta = 0.7 }, new Rng(8));
+        if (placement == NormPlacement.ReZero)
+        {
+            // At α = 0 the sublayers receive no gradient; move α off zero to check them too.
+            block.Parameters().Where(p => p.Name.StartsWith("rezero", StringComparison.Ordinal)).ToList().ForEach(p => p.Data[0] = 0.7f);
+        }
+
+        GradCheck.Layer(block, Compare.Randn(10 * 8, 9), Ctx);
+    }
+
+    [Fact]
+    public void MoeFeedForward_Gradients_MatchFiniteDifferences()
+    {
+        // Capacity large enough that no token is dropped: a dropped token's routing is a discontinuity.
+        var moe = new MoeFeedForward(6, experts: 3, topK: 2, Activation.Gelu, new Rng(10), hidden: 8, capacityFactor: 3, auxLossWeight: 0.5);
+        GradCheck.Layer(moe, Compare.Randn(10 * 6, 11), Ctx);
+    }
+
+    [Fact]
+    public void TransformerBlock_ParameterCount_Is12CSquaredPlus13C()
+    {
+        foreach (int c in new[] { 16, 64, 96 })
+        {
+            var block = new TransformerBlock(new BlockConfig { Channels = c, Heads = 4 }, new Rng(1));
+            Assert.Equal(12L * c * c + 13L * c, block.ParameterCount);
+            Assert.Equal(8L * c * c + 5L * c, block.Ffn.ParameterCount);
+            Assert.Equal(4L * c * c + 4L * c, block.Attention.ParameterCount);
+        }
+    }
+
+    [Fact]
+    public void FeedForward_ForwardFlops_MatchFormula()
+    {
+        var ctx = new ForwardContext(4, 16);
+        Assert.Equal(4L * 64 * 64 * 256, new FeedForward(64, Activation.Gelu, new Rng(1)).ForwardFlops(ctx));
+        Assert.Equal(6L * 64 * 96 * 256, new FeedForward(96, Activation.SwiGlu, new Rng(1)).ForwardFlops(ctx));
+        var attn = new CausalSelfAttention(64, 4, new Rng(1));
+        Assert.Equal(8L * 64 * 64 * 64 + 4L * 4 * 16 * 16 * 64, attn.ForwardFlops(ctx));
+    }
+
+    [Fact]
+    public void ReZeroBlock_AtInitialization_IsExactlyTheIdentity()
+    {
+        var block = new TransformerBlock(new BlockConfig { Channels = 16, Heads = 2, Placement = NormPlacement.ReZero }, new Rng(3));
+        float[] x = Compare.Randn(2 * 7 * 16, 4, 3f);
+        Assert.Equal(x, block.Forward(x, new ForwardContext(2, 7)));
+    }
+
+    [Fact]
+    public void Layer_WrongInputLength_ThrowsNamingSizes()
+    {
+        var lin = new LinearLayer(4, 3, new Rng(1));
+        var e = Assert.Throws<ArgumentException>(() => lin.Forward(new float[10], new ForwardContext(3)));
+        Assert.Contains("x has 10 elements but N·4 = 3·4 = 12 were expected", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new CausalSelfAttention(10, 4, new Rng(1)));
+    }
+
+    [Fact]
+    public void Initializers_Xavier_HasTheGlorotVariance()
+    {
+        var w = new float[256 * 128];
+        Initializers.Weight(w, 128, 256, InitScheme.Xavier, new Rng(2));
+        double variance = w.Select(v => (double)v * v).Average();
+        // U(−a, a) has variance a²/3 = 2/(in + out).
+        Assert.Equal(2.0 / (128 + 256), variance, 4);
+        Initializers.Weight(w, 128, 256, InitScheme.PyTorchDefault, new Rng(2), gain: 0.5);
+        Assert.True(w.Max() <= 0.5 / Math.Sqrt(128) && w.Max() > 0.49 / Math.Sqrt(128));
+    }
+}
