@@ -57,7 +57,22 @@ internal sealed class GradeWorkerClient(TimeSpan exerciseTimeout, TimeSpan compi
         var clock = Stopwatch.StartNew();
         try
         {
-            process.Start();
+            try
+            {
+                process.Start();
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                // No worker, no grading: say so for every exercise left rather than crash the report.
+                for (; current < batch.Length; current++)
+                {
+                    Record(ExerciseGrade.WithoutCases(batch[current], ExerciseStatus.Failed,
+                        $"Could not start the grading process ({process.StartInfo.FileName}): {e.Message}", null, 0));
+                }
+
+                return start + current;
+            }
+
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             DateTime deadline = DateTime.UtcNow + compileTimeout;
