@@ -16,10 +16,31 @@ public static class GradientChecker
     public static double[] Numerical(float[] parameters, Func<double> loss, double step = 1e-3)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        return Numerical(parameters, loss, Enumerable.Range(0, parameters.Length).ToArray(), step);
+    }
+
+    /// <summary>
+    /// Numerical gradient at the chosen <paramref name="indices"/> only (a sample of a large tensor, where checking
+    /// every element would take one loss evaluation pair each). Element k of the result belongs to indices[k].
+    /// </summary>
+    /// <param name="parameters">The values to perturb; restored exactly afterwards.</param>
+    /// <param name="loss">Recomputes the loss from the current contents of <paramref name="parameters"/>.</param>
+    /// <param name="indices">Which elements to differentiate.</param>
+    /// <param name="step">h.</param>
+    public static double[] Numerical(float[] parameters, Func<double> loss, IReadOnlyList<int> indices, double step)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(loss);
-        var grad = new double[parameters.Length];
-        for (int i = 0; i < parameters.Length; i++)
+        ArgumentNullException.ThrowIfNull(indices);
+        var grad = new double[indices.Count];
+        for (int k = 0; k < indices.Count; k++)
         {
+            int i = indices[k];
+            if ((uint)i >= (uint)parameters.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), i, $"index {i} is outside parameters (length {parameters.Length}).");
+            }
+
             float saved = parameters[i];
             parameters[i] = (float)(saved + step);
             double plus = loss();
@@ -28,7 +49,7 @@ public static class GradientChecker
             parameters[i] = saved;
             // Divide by the step actually taken after rounding to float, not the nominal one.
             double taken = (double)(float)(saved + step) - (float)(saved - step);
-            grad[i] = (plus - minus) / taken;
+            grad[k] = (plus - minus) / taken;
         }
 
         return grad;

@@ -62,21 +62,8 @@ internal static class GradCheck
         // too small loses the difference between two float losses in rounding.
         double rms = Math.Sqrt(values.Select(v => (double)v * v).DefaultIfEmpty(0).Average());
         double h = Math.Clamp(1e-2 * rms, 1e-3, 1e-2);
-        var num = new double[idx.Length];
-        var ana = new float[idx.Length];
-        for (int k = 0; k < idx.Length; k++)
-        {
-            int i = idx[k];
-            float saved = values[i];
-            values[i] = (float)(saved + h);
-            double plus = loss();
-            values[i] = (float)(saved - h);
-            double minus = loss();
-            values[i] = saved;
-            num[k] = (plus - minus) / ((double)(float)(saved + h) - (float)(saved - h));
-            ana[k] = analytic[i];
-        }
-
+        double[] num = GradientChecker.Numerical(values, loss, idx, h);
+        float[] ana = idx.Select(i => analytic[i]).ToArray();
         loss();
         double scale = Math.Max(1e-2, num.Select(Math.Abs).DefaultIfEmpty(0).Max());
         Compare.Close(ana, num, 0, rtol * scale, what);
