@@ -195,6 +195,17 @@ public sealed class KernelThreadsTests
     }
 
     [Fact]
+    public void LinearForward_TwoThreadsSteadyState_AllocatesNothing()
+    {
+        const int N = 64, In = 512, Out = 512;
+        var rng = new Random(13);
+        float[] x = Enumerable.Range(0, N * In).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] w = Enumerable.Range(0, Out * In).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] b = new float[Out], y = new float[N * Out];
+        AssertNoAllocations(() => Linear.Forward(x, w, b, y, N, In, Out));
+    }
+
+    [Fact]
     public void ForWithStaticLambda_TwoThreadsSteadyState_AllocatesNothing()
     {
         AssertNoAllocations(() => KernelThreads.For(1000, 1, static (s, e) => Thread.SpinWait(e - s)));
