@@ -32,8 +32,8 @@ namespace CourseLib.Kernels;
 /// four queries (and in backward four keys) per pass: each Vector512 load of Kᵀ, V, dout, Q or K feeds
 /// four fused multiply-adds into 16 register accumulators. Softmax rows go through <see cref="TensorPrimitives"/>.
 /// Without AVX-512 (e.g. AMD Zen 3 machines) it runs one-row Vector256 kernels; without AVX2 the reference loops.
-/// Scratch comes from <see cref="ArrayPool{T}.Shared"/>, so steady-state single-threaded calls do not allocate
-/// (handing work to a second thread allocates a closure and Parallel.For's state); the backward pass
+/// Scratch comes from <see cref="ArrayPool{T}.Shared"/> and work goes to <see cref="KernelThreads"/>' parked helpers,
+/// so steady-state calls do not allocate, single- or multi-threaded; the backward pass
 /// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache.
 /// NaN or ∞ in qkv propagate to out and att (a row whose scores contain NaN becomes NaN).
 /// </remarks>
@@ -339,7 +339,7 @@ public static class Attention
 
     private static int Pad16(int n) => (n + 15) & ~15;
 
-    // Pointers and shape of one call; a plain struct so the thread lambda captures no span.
+    // Pointers and shape of one call; a plain struct the thread bodies carry (a span could not be a field).
     private readonly unsafe struct Job(float* qkv, float* seq, float* att, float* dqkv, int b, int t, int c, int heads)
     {
         public readonly float* Qkv = qkv;
@@ -349,11 +349,31 @@ public static class Attention
         public readonly int B = b, T = t, C = c, H = heads, D = c / heads;
     }
 
-    private static void ForwardParallel(Job job, int items, int minPerThread) =>
-        KernelThreads.For(items, minPerThread, (start, end) => ForwardRange(job, start, end));
+    private static void ForwardParallel(Job job, int items, int minPerThread)
+    {
+        var body = new ForwardBody(job);
+        KernelThreads.For(items, minPerThread, ref body);
+    }
 
-    private static void BackwardParallel(Job job, int items, int minPerThread) =>
-        KernelThreads.For(items, minPerThread, (start, end) => BackwardRange(job, start, end));
+    private static void BackwardParallel(Job job, int items, int minPerThread)
+    {
+        var body = new BackwardBody(job);
+        KernelThreads.For(items, minPerThread, ref body);
+    }
+
+    private readonly struct ForwardBody(Job job) : IRangeBody
+    {
+        private readonly Job _job = job;
+
+        public void Run(int start, int end) => ForwardRange(_job, start, end);
+    }
+
+    private readonly struct BackwardBody(Job job) : IRangeBody
+    {
+        private readonly Job _job = job;
+
+        public void Run(int start, int end) => BackwardRange(_job, start, end);
+    }
 
     private static unsafe void ForwardRange(Job job, int start, int end)
     {

@@ -289,12 +289,31 @@ public static class BatchNorm
         public readonly bool Training = training;
     }
 
-    // Separate methods, so the closure is only allocated when threads are used.
-    private static void ForwardThreaded(ForwardArgs f, int minChannels) =>
-        KernelThreads.For(f.C, minChannels, (j0, j1) => ForwardChannels(f, j0, j1));
+    private static void ForwardThreaded(ForwardArgs f, int minChannels)
+    {
+        var body = new ForwardBody(f);
+        KernelThreads.For(f.C, minChannels, ref body);
+    }
 
-    private static void BackwardThreaded(BackwardArgs b, int minChannels) =>
-        KernelThreads.For(b.C, minChannels, (j0, j1) => BackwardChannels(b, j0, j1));
+    private static void BackwardThreaded(BackwardArgs b, int minChannels)
+    {
+        var body = new BackwardBody(b);
+        KernelThreads.For(b.C, minChannels, ref body);
+    }
+
+    private readonly struct ForwardBody(ForwardArgs f) : IRangeBody
+    {
+        private readonly ForwardArgs _f = f;
+
+        public void Run(int start, int end) => ForwardChannels(_f, start, end);
+    }
+
+    private readonly struct BackwardBody(BackwardArgs b) : IRangeBody
+    {
+        private readonly BackwardArgs _b = b;
+
+        public void Run(int start, int end) => BackwardChannels(_b, start, end);
+    }
 
     private static unsafe void ForwardChannels(ForwardArgs f, int j0, int j1)
     {

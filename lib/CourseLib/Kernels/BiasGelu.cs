@@ -166,9 +166,18 @@ public static class BiasGelu
     }
 
     private static unsafe void ForwardParallel<TOp>(float* px, float* pb, float* py, int n, int c, bool wide, int minRows)
-        where TOp : struct, IActivation =>
-        KernelThreads.For(n, minRows, (r0, r1) => ForwardRows<TOp>(
-            new ReadOnlySpan<float>(px, n * c), new ReadOnlySpan<float>(pb, c), new Span<float>(py, n * c), r0, r1, c, wide));
+        where TOp : struct, IActivation
+    {
+        var body = new ForwardBody<TOp>(px, pb, py, n, c, wide);
+        KernelThreads.For(n, minRows, ref body);
+    }
+
+    private readonly unsafe struct ForwardBody<TOp>(float* x, float* bias, float* y, int n, int c, bool wide) : IRangeBody
+        where TOp : struct, IActivation
+    {
+        public void Run(int start, int end) => ForwardRows<TOp>(
+            new ReadOnlySpan<float>(x, n * c), new ReadOnlySpan<float>(bias, c), new Span<float>(y, n * c), start, end, c, wide);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int r0, int r1, int c, bool wide)
@@ -248,11 +257,21 @@ public static class BiasGelu
 
     private static unsafe void BackwardParallel<TOp>(float* pdy, float* px, float* pb, float* pdx, float* pdb, bool noDx, bool noDbias,
         int n, int c, bool wide, int blocks, int minBlocks)
-        where TOp : struct, IActivation =>
-        KernelThreads.For(blocks, minBlocks, (b0, b1) => BackwardColumns<TOp>(
-            new ReadOnlySpan<float>(pdy, n * c), new ReadOnlySpan<float>(px, n * c), new ReadOnlySpan<float>(pb, c),
-            noDx ? default : new Span<float>(pdx, n * c), noDbias ? default : new Span<float>(pdb, c),
-            n, c, b0 * ColumnBlock, Math.Min(c, b1 * ColumnBlock), wide));
+        where TOp : struct, IActivation
+    {
+        var body = new BackwardBody<TOp>(pdy, px, pb, pdx, pdb, noDx, noDbias, n, c, wide);
+        KernelThreads.For(blocks, minBlocks, ref body);
+    }
+
+    private readonly unsafe struct BackwardBody<TOp>(float* dy, float* x, float* bias, float* dx, float* dbias, bool noDx, bool noDbias,
+        int n, int c, bool wide) : IRangeBody
+        where TOp : struct, IActivation
+    {
+        public void Run(int start, int end) => BackwardColumns<TOp>(
+            new ReadOnlySpan<float>(dy, n * c), new ReadOnlySpan<float>(x, n * c), new ReadOnlySpan<float>(bias, c),
+            noDx ? default : new Span<float>(dx, n * c), noDbias ? default : new Span<float>(dbias, c),
+            n, c, start * ColumnBlock, Math.Min(c, end * ColumnBlock), wide);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardColumns<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> dx, Span<float> dbias,

@@ -178,14 +178,28 @@ public static class Dropout
     {
         // Chunks of whole 64-element blocks; the hash makes the result independent of the split anyway.
         int blocks = (len + 63) / 64;
-        KernelThreads.For(blocks, MinPerThread / 64, (b0, b1) =>
-            ForwardRange(x, y, mask, b0 * 64, Math.Min(len, b1 * 64), k0, k1, threshold, scale));
+        var body = new ForwardBody(x, y, mask, len, k0, k1, threshold, scale);
+        KernelThreads.For(blocks, MinPerThread / 64, ref body);
     }
 
     private static unsafe void BackwardThreaded(float* dy, byte* mask, float* dx, int len, float scale)
     {
         int blocks = (len + 63) / 64;
-        KernelThreads.For(blocks, MinPerThread / 64, (b0, b1) => BackwardRange(dy, mask, dx, b0 * 64, Math.Min(len, b1 * 64), scale));
+        var body = new BackwardBody(dy, mask, dx, len, scale);
+        KernelThreads.For(blocks, MinPerThread / 64, ref body);
+    }
+
+    /// <summary>64-element blocks [start, end).</summary>
+    private readonly unsafe struct ForwardBody(float* x, float* y, byte* mask, int len, uint k0, uint k1, uint threshold, float scale)
+        : IRangeBody
+    {
+        public void Run(int start, int end) =>
+            ForwardRange(x, y, mask, start * 64, Math.Min(len, end * 64), k0, k1, threshold, scale);
+    }
+
+    private readonly unsafe struct BackwardBody(float* dy, byte* mask, float* dx, int len, float scale) : IRangeBody
+    {
+        public void Run(int start, int end) => BackwardRange(dy, mask, dx, start * 64, Math.Min(len, end * 64), scale);
     }
 
     private static unsafe void ForwardRange(float* x, float* y, byte* mask, int start, int end, uint k0, uint k1, uint threshold, float scale)

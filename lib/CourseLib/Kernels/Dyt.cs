@@ -192,10 +192,19 @@ public static class Dyt
         }
     }
 
-    private static unsafe void ForwardParallel(float* px, float alpha, float* pg, float* pb, float* py, int n, int c, bool wide, int minRows) =>
-        KernelThreads.For(n, minRows, (r0, r1) => ForwardRows(
-            new ReadOnlySpan<float>(px, n * c), alpha, new ReadOnlySpan<float>(pg, c), new ReadOnlySpan<float>(pb, c),
-            new Span<float>(py, n * c), r0, r1, c, wide));
+    private static unsafe void ForwardParallel(float* px, float alpha, float* pg, float* pb, float* py, int n, int c, bool wide, int minRows)
+    {
+        var body = new ForwardBody(px, alpha, pg, pb, py, n, c, wide);
+        KernelThreads.For(n, minRows, ref body);
+    }
+
+    private readonly unsafe struct ForwardBody(float* x, float alpha, float* gamma, float* beta, float* y, int n, int c, bool wide)
+        : IRangeBody
+    {
+        public void Run(int start, int end) => ForwardRows(
+            new ReadOnlySpan<float>(x, n * c), alpha, new ReadOnlySpan<float>(gamma, c), new ReadOnlySpan<float>(beta, c),
+            new Span<float>(y, n * c), start, end, c, wide);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows(ReadOnlySpan<float> x, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, int r0, int r1, int c, bool wide)
@@ -286,21 +295,29 @@ public static class Dyt
         bool noDx, bool noDgamma, bool noDbeta, int n, int c, bool wide, int blocks, int minBlocks)
     {
         double total = 0;
-        KernelThreads.For(blocks, minBlocks, (b0, b1) =>
+        var body = new BackwardBody(pdy, px, alpha, pg, pdx, pdg, pdb, noDx, noDgamma, noDbeta, n, c, wide, &total);
+        KernelThreads.For(blocks, minBlocks, ref body);
+        return total;
+    }
+
+    /// <summary>Column blocks [start, end); adds their share of dα to <c>*total</c>, which lives on the caller's stack.</summary>
+    private readonly unsafe struct BackwardBody(float* dy, float* x, float alpha, float* gamma, float* dx, float* dgamma, float* dbeta,
+        bool noDx, bool noDgamma, bool noDbeta, int n, int c, bool wide, double* total) : IRangeBody
+    {
+        public void Run(int start, int end)
         {
             double part = BackwardColumns(
-                new ReadOnlySpan<float>(pdy, n * c), new ReadOnlySpan<float>(px, n * c), alpha, new ReadOnlySpan<float>(pg, c),
-                noDx ? default : new Span<float>(pdx, n * c), noDgamma ? default : new Span<float>(pdg, c), noDbeta ? default : new Span<float>(pdb, c),
-                n, c, b0 * ColumnBlock, Math.Min(c, b1 * ColumnBlock), wide);
+                new ReadOnlySpan<float>(dy, n * c), new ReadOnlySpan<float>(x, n * c), alpha, new ReadOnlySpan<float>(gamma, c),
+                noDx ? default : new Span<float>(dx, n * c), noDgamma ? default : new Span<float>(dgamma, c), noDbeta ? default : new Span<float>(dbeta, c),
+                n, c, start * ColumnBlock, Math.Min(c, end * ColumnBlock), wide);
             double seen, sum;
             do
             {
-                seen = Volatile.Read(ref total);
+                seen = Volatile.Read(ref *total);
                 sum = seen + part;
             }
-            while (Interlocked.CompareExchange(ref total, sum, seen) != seen);
-        });
-        return total;
+            while (Interlocked.CompareExchange(ref *total, sum, seen) != seen);
+        }
     }
 
     // Columns [c0, c1) over all rows, ColumnBlock columns at a time; returns this range's share of dα.

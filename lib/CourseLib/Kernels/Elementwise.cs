@@ -301,24 +301,20 @@ internal static class Elementwise
         }
     }
 
-    // Kept apart so the closure (the only allocation) exists only on the multi-threaded path.
     private static unsafe void ForwardParallel<TOp>(float* px, float* py, int n)
         where TOp : struct, IActivation
     {
         bool wide = Vector512.IsHardwareAccelerated;
-        KernelThreads.For(n, MinPerThread, (start, end) =>
-            ForwardRange<TOp>(new ReadOnlySpan<float>(px + start, end - start), new Span<float>(py + start, end - start), wide));
+        var body = new ForwardBody<TOp>(px, py, wide);
+        KernelThreads.For(n, MinPerThread, ref body);
     }
 
     private static unsafe void BackwardParallel<TOp>(float* pdy, float* px, float* pdx, int n)
         where TOp : struct, IActivation
     {
         bool wide = Vector512.IsHardwareAccelerated;
-        KernelThreads.For(n, MinPerThread, (start, end) => BackwardRange<TOp>(
-            new ReadOnlySpan<float>(pdy + start, end - start),
-            new ReadOnlySpan<float>(px + start, end - start),
-            new Span<float>(pdx + start, end - start),
-            wide));
+        var body = new BackwardBody<TOp>(pdy, px, pdx, wide);
+        KernelThreads.For(n, MinPerThread, ref body);
     }
 
     /// <summary>y = f(x) on one contiguous range; <paramref name="wide"/> picks Vector512 over Vector256 (tests run both).</summary>
@@ -438,5 +434,22 @@ internal static class Elementwise
                 bdx[..(n - i)].CopyTo(dx[i..]);
             }
         }
+    }
+
+    private readonly unsafe struct ForwardBody<TOp>(float* x, float* y, bool wide) : IRangeBody
+        where TOp : struct, IActivation
+    {
+        public void Run(int start, int end) =>
+            ForwardRange<TOp>(new ReadOnlySpan<float>(x + start, end - start), new Span<float>(y + start, end - start), wide);
+    }
+
+    private readonly unsafe struct BackwardBody<TOp>(float* dy, float* x, float* dx, bool wide) : IRangeBody
+        where TOp : struct, IActivation
+    {
+        public void Run(int start, int end) => BackwardRange<TOp>(
+            new ReadOnlySpan<float>(dy + start, end - start),
+            new ReadOnlySpan<float>(x + start, end - start),
+            new Span<float>(dx + start, end - start),
+            wide);
     }
 }

@@ -157,13 +157,20 @@ public static class Gated
     private static unsafe void RunParallel<TOp>(float* ph, float* py, float* pdy, float* pdh, int n, int hidden, bool backward, bool wide, int minRows)
         where TOp : struct, IActivation
     {
-        int total = n * hidden;
-        KernelThreads.For(n, minRows, (r0, r1) => Rows<TOp>(
-            new ReadOnlySpan<float>(ph, 2 * total),
-            backward ? default : new Span<float>(py, total),
-            backward ? new ReadOnlySpan<float>(pdy, total) : default,
-            backward ? new Span<float>(pdh, 2 * total) : default,
-            r0, r1, hidden, backward, wide));
+        var body = new RowsBody<TOp>(ph, py, pdy, pdh, n * hidden, hidden, backward, wide);
+        KernelThreads.For(n, minRows, ref body);
+    }
+
+    private readonly unsafe struct RowsBody<TOp>(float* h, float* y, float* dy, float* dh, int total, int hidden, bool backward, bool wide)
+        : IRangeBody
+        where TOp : struct, IActivation
+    {
+        public void Run(int start, int end) => Rows<TOp>(
+            new ReadOnlySpan<float>(h, 2 * total),
+            backward ? default : new Span<float>(y, total),
+            backward ? new ReadOnlySpan<float>(dy, total) : default,
+            backward ? new Span<float>(dh, 2 * total) : default,
+            start, end, hidden, backward, wide);
     }
 
     /// <summary>Rows [r0, r1) of either direction; <paramref name="wide"/> picks Vector512 over Vector256 (tests run both).</summary>

@@ -157,25 +157,8 @@ internal static unsafe partial class Gemm
             return;
         }
 
-        ParallelJob pj = ParallelJob.Rent();
-        pj.Job = job;
-        pj.SplitN = splitN;
-        pj.Tile = tile;
-        pj.Tiles = tiles;
-        pj.Extent = extent;
-        pj.Parts = threads;
-        try
-        {
-            if (!Workers.TryRun(threads, pj.Body))
-            {
-                KernelThreads.For(threads, 1, pj.Body);
-            }
-        }
-        finally
-        {
-            pj.Job = default;
-            ParallelJob.Return(pj);
-        }
+        var parts = new Parts(job, splitN, tile, tiles, extent, threads);
+        KernelThreads.For(threads, 1, ref parts);
     }
 
     private static (int Mr, int Nr) Tile(GemmPath path) => path switch
@@ -648,47 +631,29 @@ internal static unsafe partial class Gemm
         public readonly GemmPath Path = path;
     }
 
-    /// <summary>
-    /// A reusable parallel work item: its <see cref="Body"/> delegate is created once, so a multi-threaded call
-    /// allocates no closure (only what <see cref="Parallel"/> itself needs).
-    /// </summary>
-    private sealed class ParallelJob
+    /// <summary>One part of C per index, whole tiles, spread as evenly as possible.</summary>
+    private readonly struct Parts(Job job, bool splitN, int tile, int tiles, int extent, int parts) : IRangeBody
     {
-        private static ParallelJob? s_free;
+        private readonly Job _job = job;
 
-        public Job Job;
-        public bool SplitN;
-        public int Tile;
-        public int Tiles;
-        public int Extent;
-        public int Parts;
-        public readonly Action<int, int> Body;
-
-        private ParallelJob() => Body = Execute;
-
-        public static ParallelJob Rent() => Interlocked.Exchange(ref s_free, null) ?? new ParallelJob();
-
-        public static void Return(ParallelJob job) => Volatile.Write(ref s_free, job);
-
-        private void Execute(int start, int end)
+        public void Run(int start, int end)
         {
             for (int part = start; part < end; part++)
             {
-                // Whole tiles per part, spread as evenly as possible.
-                int from = (int)((long)Tiles * part / Parts) * Tile;
-                int to = Math.Min(Extent, (int)((long)Tiles * (part + 1) / Parts) * Tile);
+                int from = (int)((long)tiles * part / parts) * tile;
+                int to = Math.Min(extent, (int)((long)tiles * (part + 1) / parts) * tile);
                 if (from >= to)
                 {
                     continue;
                 }
 
-                if (SplitN)
+                if (splitN)
                 {
-                    Run(in Job, 0, Job.M, from, to);
+                    Gemm.Run(in _job, 0, _job.M, from, to);
                 }
                 else
                 {
-                    Run(in Job, from, to, 0, Job.N);
+                    Gemm.Run(in _job, from, to, 0, _job.N);
                 }
             }
         }

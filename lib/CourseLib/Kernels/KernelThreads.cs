@@ -1,9 +1,25 @@
+using System.Runtime.ExceptionServices;
+
 namespace CourseLib.Kernels;
+
+/// <summary>A piece of work over an index range, run by <see cref="KernelThreads.For{TBody}(int, int, ref TBody)"/>.</summary>
+public interface IRangeBody
+{
+    /// <summary>Processes the indices [<paramref name="start"/>, <paramref name="endExclusive"/>).</summary>
+    void Run(int start, int endExclusive);
+}
 
 /// <summary>
 /// How many threads the kernels may use, and the one helper they use to split work. Kernels run single-threaded
 /// below a size threshold (thread hand-off costs microseconds, more than a small row-wise op takes).
 /// </summary>
+/// <remarks>
+/// Work goes to parked background threads (started on first use, at most <see cref="Max"/> − 1 of them), so a
+/// multi-threaded call allocates nothing in steady state. Only one caller uses them at a time: a call made while
+/// they are busy (from inside a chunk, or from a second thread) runs its chunks one after another on its own
+/// thread instead of waiting, so nesting and concurrent callers cannot deadlock. Either way the chunks, and so
+/// the results, are the same.
+/// </remarks>
 public static class KernelThreads
 {
     private static int s_max = Environment.ProcessorCount;
@@ -24,9 +40,30 @@ public static class KernelThreads
     /// <see cref="Max"/> threads, using at most one thread per <paramref name="minPerThread"/> items. The calling
     /// thread does the first chunk, so a single chunk costs no hand-off.
     /// </summary>
+    /// <remarks>
+    /// Allocates nothing when <paramref name="body"/> is a cached delegate or a non-capturing (static) lambda; a
+    /// lambda that captures locals allocates its closure on every call; use
+    /// <see cref="For{TBody}(int, int, ref TBody)"/> with a struct body on hot paths.
+    /// </remarks>
     public static void For(int count, int minPerThread, Action<int, int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
+        var wrapped = new DelegateBody(body);
+        For(count, minPerThread, ref wrapped);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>.Run(start, end) over [0, <paramref name="count"/>) in contiguous chunks of
+    /// ⌈count / threads⌉, on up to <see cref="Max"/> threads, using at most one thread per
+    /// <paramref name="minPerThread"/> items. The calling thread does the first chunk. No allocation, no boxing.
+    /// </summary>
+    /// <remarks>
+    /// All chunks share one copy of <paramref name="body"/>, concurrently: it must not change its own fields.
+    /// An exception from any chunk is rethrown here (the calling thread's own first), after every chunk finished.
+    /// </remarks>
+    public static void For<TBody>(int count, int minPerThread, ref TBody body)
+        where TBody : struct, IRangeBody
+    {
         if (count <= 0)
         {
             return;
@@ -35,19 +72,140 @@ public static class KernelThreads
         int threads = Math.Min(s_max, Math.Max(1, count / Math.Max(1, minPerThread)));
         if (threads <= 1)
         {
-            body(0, count);
+            body.Run(0, count);
             return;
         }
 
         int chunk = (count + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+        if (!Pool.TryRun(ref body, count, chunk, threads))
         {
-            int start = i * chunk;
-            int end = Math.Min(count, start + chunk);
-            if (start < end)
+            for (int start = 0; start < count; start += chunk)
             {
-                body(start, end);
+                body.Run(start, Math.Min(count, start + chunk));
             }
-        });
+        }
+    }
+
+    private readonly struct DelegateBody(Action<int, int> body) : IRangeBody
+    {
+        public void Run(int start, int end) => body(start, end);
+    }
+
+    /// <summary>
+    /// The body of the job in flight, for the helpers. Only the thread that holds the pool writes it, so one slot
+    /// per body type suffices; a cached delegate reaches it without boxing.
+    /// </summary>
+    private static class Slot<TBody>
+        where TBody : struct, IRangeBody
+    {
+        public static TBody Body;
+        public static readonly Action<int, int> Invoke = static (start, end) => Body.Run(start, end);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
+        Justification = "Lives as long as the process, like its parked background threads.")]
+    private static class Pool
+    {
+        private static readonly CountdownEvent s_done = new(1);
+        private static readonly List<SemaphoreSlim> s_start = [];
+        private static int s_busy;
+        private static Action<int, int>? s_invoke;
+        private static int s_count;
+        private static int s_chunk;
+        private static Exception? s_error;
+
+        /// <summary>
+        /// Runs the chunks on the caller (chunk 0) and <paramref name="threads"/> − 1 helpers. Returns false,
+        /// having run nothing, when another call holds the helpers.
+        /// </summary>
+        public static bool TryRun<TBody>(ref TBody body, int count, int chunk, int threads)
+            where TBody : struct, IRangeBody
+        {
+            // An interlocked flag rather than a lock: a lock is re-entrant, and a chunk that calls a kernel on the
+            // thread holding the pool must fall back, not hand work to helpers that are busy with its own job.
+            if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                while (s_start.Count < threads - 1)
+                {
+                    Start(s_start.Count + 1);
+                }
+
+                Slot<TBody>.Body = body;
+                s_invoke = Slot<TBody>.Invoke;
+                s_count = count;
+                s_chunk = chunk;
+                s_error = null;
+                s_done.Reset(threads - 1);
+                for (int part = 1; part < threads; part++)
+                {
+                    s_start[part - 1].Release();
+                }
+
+                Exception? mine = null;
+                try
+                {
+                    body.Run(0, Math.Min(count, chunk));
+                }
+                catch (Exception e)
+                {
+                    mine = e;
+                }
+
+                // Always wait: the helpers may read pointers that stay pinned only while the caller is inside.
+                s_done.Wait();
+                s_invoke = null;
+                Slot<TBody>.Body = default;
+                Exception? error = mine ?? s_error;
+                s_error = null;
+                if (error is not null)
+                {
+                    ExceptionDispatchInfo.Throw(error);
+                }
+
+                return true;
+            }
+            finally
+            {
+                Volatile.Write(ref s_busy, 0);
+            }
+        }
+
+        private static void Start(int part)
+        {
+            var start = new SemaphoreSlim(0);
+            s_start.Add(start);
+            var thread = new Thread(() => Loop(start, part)) { IsBackground = true, Name = $"CourseLib kernel helper {part}" };
+            thread.Start();
+        }
+
+        private static void Loop(SemaphoreSlim start, int part)
+        {
+            while (true)
+            {
+                start.Wait();
+                try
+                {
+                    int from = part * s_chunk;
+                    int to = Math.Min(s_count, from + s_chunk);
+                    if (from < to)
+                    {
+                        s_invoke!(from, to);
+                    }
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref s_error, e, null);
+                }
+                finally
+                {
+                    s_done.Signal();
+                }
+            }
+        }
     }
 }

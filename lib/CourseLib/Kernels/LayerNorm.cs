@@ -49,11 +49,8 @@ public static class LayerNorm
             int minRows = MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                // Captured copies live only in this block, so the single-threaded path allocates no closure.
-                float* tx = px, tg = pg, tb = pb, ty = py, tm = pm, tr = pr;
-                int tc = c;
-                float te = eps;
-                KernelThreads.For(n, minRows, (start, end) => ForwardRows(tx, tg, tb, ty, tm, tr, start, end, tc, te));
+                var body = new ForwardBody(px, pg, pb, py, pm, pr, c, eps);
+                KernelThreads.For(n, minRows, ref body);
             }
             else
             {
@@ -277,7 +274,6 @@ public static class LayerNorm
         BackwardThreaded(dy, x, gamma, mean, rstd, extra, dx, dgamma, dbeta, n, c, threads);
     }
 
-    // A separate method so the closure it captures is only allocated when threads are used.
     private static unsafe void BackwardThreaded(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
         float* dx, float* dgamma, float* dbeta, int n, int c, int threads)
     {
@@ -293,22 +289,8 @@ public static class LayerNorm
                     new Span<float>(part, threads * 2 * c).Clear();
                 }
 
-                float* tp = part;
-                KernelThreads.For(threads, 1, (t0, t1) =>
-                {
-                    for (int t = t0; t < t1; t++)
-                    {
-                        float* pg = dgamma == null ? null : tp + (long)t * 2 * c;
-                        float* pb = dbeta == null ? null : tp + ((long)t * 2 + 1) * c;
-                        int end = Math.Min(n, (t + 1) * chunk);
-                        for (int row = t * chunk; row < end; row++)
-                        {
-                            long o = (long)row * c;
-                            BackwardRow(dy + o, x + o, gamma, mean[row], rstd[row], extra == null ? null : extra + o,
-                                dx == null ? null : dx + o, pg, pb, c);
-                        }
-                    }
-                });
+                var body = new BackwardBody(dy, x, gamma, mean, rstd, extra, dx, dgamma != null, dbeta != null, part, n, c, chunk);
+                KernelThreads.For(threads, 1, ref body);
 
                 for (int t = 0; t < threads && partials; t++)
                 {
@@ -652,6 +634,33 @@ public static class LayerNorm
             dst[i] += src[i];
         }
     }
+
+    private readonly unsafe struct ForwardBody(float* x, float* gamma, float* beta, float* y, float* mean, float* rstd, int c, float eps)
+        : IRangeBody
+    {
+        public void Run(int start, int end) => ForwardRows(x, gamma, beta, y, mean, rstd, start, end, c, eps);
+    }
+
+    /// <summary>Thread t's rows; its dγ/dβ partials go to slots 2t and 2t + 1 of <c>part</c>.</summary>
+    private readonly unsafe struct BackwardBody(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
+        float* dx, bool hasGamma, bool hasBeta, float* part, int n, int c, int chunk) : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                float* pg = hasGamma ? part + (long)t * 2 * c : null;
+                float* pb = hasBeta ? part + ((long)t * 2 + 1) * c : null;
+                int last = Math.Min(n, (t + 1) * chunk);
+                for (int row = t * chunk; row < last; row++)
+                {
+                    long o = (long)row * c;
+                    BackwardRow(dy + o, x + o, gamma, mean[row], rstd[row], extra == null ? null : extra + o,
+                        dx == null ? null : dx + o, pg, pb, c);
+                }
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -674,5 +683,4 @@ internal static class RowChecks
         {
             Check.Destination(actual, (long)n * c, name, $"N·C = {n}·{c}");
         }
-    }
-}
+    }}

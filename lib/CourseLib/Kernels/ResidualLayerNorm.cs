@@ -42,10 +42,8 @@ public static class ResidualLayerNorm
             int minRows = LayerNorm.MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                float* tx = px, tr = pr, tg = pg, tb = pb, ts = ps, ty = py, tm = pm, tv = pv;
-                int tc = c;
-                float te = eps;
-                KernelThreads.For(n, minRows, (start, end) => ForwardRows(tx, tr, tg, tb, ts, ty, tm, tv, start, end, tc, te));
+                var body = new ForwardBody(px, pr, pg, pb, ps, py, pm, pv, c, eps);
+                KernelThreads.For(n, minRows, ref body);
             }
             else
             {
@@ -132,6 +130,12 @@ public static class ResidualLayerNorm
     {
         Check.NoOverlap(input, name, sum, nameof(sum));
         LayerNorm.Outputs3(y, nameof(y), mean, nameof(mean), rstd, nameof(rstd), input, name);
+    }
+
+    private readonly unsafe struct ForwardBody(float* x, float* r, float* gamma, float* beta, float* sum, float* y, float* mean,
+        float* rstd, int c, float eps) : IRangeBody
+    {
+        public void Run(int start, int end) => ForwardRows(x, r, gamma, beta, sum, y, mean, rstd, start, end, c, eps);
     }
 
     private static unsafe void ForwardRows(float* x, float* r, float* gamma, float* beta, float* sum, float* y,

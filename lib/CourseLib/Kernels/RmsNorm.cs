@@ -39,10 +39,8 @@ public static class RmsNorm
             int minRows = LayerNorm.MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                float* tx = px, tg = pg, ty = py, tr = pr;
-                int tc = c;
-                float te = eps;
-                KernelThreads.For(n, minRows, (start, end) => ForwardRows(tx, tg, ty, tr, start, end, tc, te));
+                var body = new ForwardBody(px, pg, py, pr, c, eps);
+                KernelThreads.For(n, minRows, ref body);
             }
             else
             {
@@ -192,6 +190,25 @@ public static class RmsNorm
         }
     }
 
+    private readonly unsafe struct ForwardBody(float* x, float* gamma, float* y, float* rstd, int c, float eps) : IRangeBody
+    {
+        public void Run(int start, int end) => ForwardRows(x, gamma, y, rstd, start, end, c, eps);
+    }
+
+    /// <summary>Thread t's rows; its dγ partial (when <c>part</c> is not null) goes to slot t.</summary>
+    private readonly unsafe struct BackwardBody(float* dy, float* x, float* gamma, float* rstd, float* dx, float* part,
+        int n, int c, int chunk) : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                BackwardRows(dy, x, gamma, rstd, dx, part == null ? null : part + (long)t * c, t * chunk,
+                    Math.Min(n, (t + 1) * chunk), c);
+            }
+        }
+    }
+
     // Each thread sums its rows' dγ into a pooled partial; partials are added in thread order (deterministic).
     private static unsafe void BackwardThreaded(float* dy, float* x, float* gamma, float* rstd, float* dx, float* dgamma,
         int n, int c, int threads)
@@ -207,15 +224,8 @@ public static class RmsNorm
                     new Span<float>(part, threads * c).Clear();
                 }
 
-                float* tp = part;
-                KernelThreads.For(threads, 1, (t0, t1) =>
-                {
-                    for (int t = t0; t < t1; t++)
-                    {
-                        BackwardRows(dy, x, gamma, rstd, dx, dgamma == null ? null : tp + (long)t * c, t * chunk,
-                            Math.Min(n, (t + 1) * chunk), c);
-                    }
-                });
+                var body = new BackwardBody(dy, x, gamma, rstd, dx, dgamma == null ? null : part, n, c, chunk);
+                KernelThreads.For(threads, 1, ref body);
 
                 for (int t = 0; t < threads && dgamma != null; t++)
                 {

@@ -33,15 +33,8 @@ public static class Softmax
             int minRows = LayerNorm.MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                float* tx = px, ty = py;
-                int tc = c;
-                KernelThreads.For(n, minRows, (start, end) =>
-                {
-                    for (int row = start; row < end; row++)
-                    {
-                        Row(tx + (long)row * tc, ty + (long)row * tc, tc);
-                    }
-                });
+                var body = new ForwardBody(px, py, c);
+                KernelThreads.For(n, minRows, ref body);
             }
             else
             {
@@ -49,6 +42,29 @@ public static class Softmax
                 {
                     Row(px + (long)row * c, py + (long)row * c, c);
                 }
+            }
+        }
+    }
+
+    private readonly unsafe struct ForwardBody(float* x, float* y, int c) : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            for (int row = start; row < end; row++)
+            {
+                Row(x + (long)row * c, y + (long)row * c, c);
+            }
+        }
+    }
+
+    private readonly unsafe struct BackwardBody(float* dy, float* y, float* dx, int c) : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            for (int row = start; row < end; row++)
+            {
+                long o = (long)row * c;
+                BackwardRow(dy + o, y + o, dx + o, c);
             }
         }
     }
@@ -94,16 +110,8 @@ public static class Softmax
             int minRows = LayerNorm.MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                float* tdy = pdy, ty = py, tdx = pdx;
-                int tc = c;
-                KernelThreads.For(n, minRows, (start, end) =>
-                {
-                    for (int row = start; row < end; row++)
-                    {
-                        long o = (long)row * tc;
-                        BackwardRow(tdy + o, ty + o, tdx + o, tc);
-                    }
-                });
+                var body = new BackwardBody(pdy, py, pdx, c);
+                KernelThreads.For(n, minRows, ref body);
             }
             else
             {

@@ -117,11 +117,8 @@ public static class SoftmaxCrossEntropy
             int minRows = LayerNorm.MinRowsPerThread(v);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                float* tp = pp, td = pd;
-                int* tt = pt;
-                int tv = v;
-                float ts = scale;
-                KernelThreads.For(n, minRows, (start, end) => BackwardRows(tp, tt, td, start, end, tv, ts));
+                var body = new BackwardBody(pp, pt, pd, v, scale);
+                KernelThreads.For(n, minRows, ref body);
             }
             else
             {
@@ -212,13 +209,8 @@ public static class SoftmaxCrossEntropy
     {
         double* partial = stackalloc double[threads];
         int chunk = (n + threads - 1) / threads;
-        KernelThreads.For(threads, 1, (t0, t1) =>
-        {
-            for (int t = t0; t < t1; t++)
-            {
-                partial[t] = Rows(logits, targets, probs, t * chunk, Math.Min(n, (t + 1) * chunk), v);
-            }
-        });
+        var body = new RowsBody(logits, targets, probs, partial, n, v, chunk);
+        KernelThreads.For(threads, 1, ref body);
 
         double total = 0;
         for (int t = 0; t < threads; t++)
@@ -227,6 +219,24 @@ public static class SoftmaxCrossEntropy
         }
 
         return total;
+    }
+
+    /// <summary>Thread t's rows; its loss sum goes to <c>partial[t]</c>.</summary>
+    private readonly unsafe struct RowsBody(float* logits, int* targets, float* probs, double* partial, int n, int v, int chunk)
+        : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                partial[t] = Rows(logits, targets, probs, t * chunk, Math.Min(n, (t + 1) * chunk), v);
+            }
+        }
+    }
+
+    private readonly unsafe struct BackwardBody(float* probs, int* targets, float* dlogits, int v, float scale) : IRangeBody
+    {
+        public void Run(int start, int end) => BackwardRows(probs, targets, dlogits, start, end, v, scale);
     }
 
     private static unsafe void BackwardRows(float* probs, int* targets, float* dlogits, int start, int end, int v, float scale)

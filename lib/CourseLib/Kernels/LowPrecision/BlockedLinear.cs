@@ -117,8 +117,20 @@ internal static unsafe class BlockedLinear
     }
 
     private static void Parallel<TDecoder>(TDecoder decoder, Job job, int blocks, int minPerThread)
-        where TDecoder : struct, IRowDecoder =>
-        KernelThreads.For(blocks, minPerThread, (start, end) => Range(decoder, job, start, end));
+        where TDecoder : struct, IRowDecoder
+    {
+        var body = new RangeBody<TDecoder>(decoder, job);
+        KernelThreads.For(blocks, minPerThread, ref body);
+    }
+
+    private readonly struct RangeBody<TDecoder>(TDecoder decoder, Job job) : IRangeBody
+        where TDecoder : struct, IRowDecoder
+    {
+        private readonly TDecoder _decoder = decoder;
+        private readonly Job _job = job;
+
+        public void Run(int start, int end) => Range(_decoder, _job, start, end);
+    }
 
     private static void Range<TDecoder>(TDecoder decoder, Job job, int start, int end)
         where TDecoder : struct, IRowDecoder
