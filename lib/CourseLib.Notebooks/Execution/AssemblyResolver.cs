@@ -119,6 +119,16 @@ public sealed class AssemblyResolver
             return IntPtr.Zero;
         }
 
+        // A library this process already has under the same file name (e.g. libtorch from the host's own bin, where
+        // TorchSharp is shipped with the runner or the test host) must not be loaded a second time from the package
+        // folder: two copies of libtorch_cpu.so register the same operators and abort the process. Hand back the
+        // loaded one instead (dlopen by soname reuses it).
+        HashSet<string> loaded = LoadedNativeFileNames();
+        if (loaded.Contains(Path.GetFileName(match)))
+        {
+            return NativeLibrary.TryLoad(Path.GetFileName(match), out IntPtr existing) ? existing : IntPtr.Zero;
+        }
+
         if (preload)
         {
             // A package's native libraries depend on each other by soname (libtorch.so needs libc10.so, which lives
@@ -132,8 +142,11 @@ public sealed class AssemblyResolver
 
     private static void PreloadAll(string[] natives)
     {
+        HashSet<string> loaded = LoadedNativeFileNames();
         var pending = natives.Where(p => p.EndsWith(".so", StringComparison.Ordinal) || p.Contains(".so.", StringComparison.Ordinal)
-                                         || p.EndsWith(".dylib", StringComparison.Ordinal) || p.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)).ToList();
+                                         || p.EndsWith(".dylib", StringComparison.Ordinal) || p.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+                             .Where(p => !loaded.Contains(Path.GetFileName(p)))
+                             .ToList();
         bool progress = true;
         while (pending.Count > 0 && progress)
         {
@@ -147,6 +160,34 @@ public sealed class AssemblyResolver
                 }
             }
         }
+    }
+
+    /// <summary>File names of the shared libraries mapped into this process (Linux; empty elsewhere).</summary>
+    internal static HashSet<string> LoadedNativeFileNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (!OperatingSystem.IsLinux())
+        {
+            return names;
+        }
+
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/maps"))
+            {
+                int slash = line.IndexOf('/', StringComparison.Ordinal);
+                if (slash >= 0)
+                {
+                    names.Add(Path.GetFileName(line[slash..].TrimEnd()));
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Without the map we cannot tell; loading proceeds as before.
+        }
+
+        return names;
     }
 
     private static bool NativeNameMatches(string file, string requested)
