@@ -39,7 +39,7 @@ internal sealed class AttentionSuite : IBenchmarkSuite
         const int b = 1;
         int h = c / HeadSize;
         var rng = new Random(4321 + t + c);
-        float[] qkv = Randn(rng, b * t * 3 * c), dout = Randn(rng, b * t * c);
+        float[] qkv = SuiteData.Randn(rng, b * t * 3 * c), dout = SuiteData.Randn(rng, b * t * c);
         float[] output = new float[b * t * c], att = new float[b * h * t * t], dqkv = new float[qkv.Length];
 
         Tensor tqkv = TorchInterop.ToTensor(qkv, [b, t, 3 * c], requiresGrad: backward);
@@ -91,29 +91,5 @@ internal sealed class AttentionSuite : IBenchmarkSuite
             },
             // Backward reads qkv, dout, att and read-modify-writes dqkv; four more products of the forward's size.
             fwdBytes + 4.0 * (qkv.Length + dout.Length + att.Length + 2.0 * dqkv.Length), 3 * fwdFlops) { Resources = resources };
-    }
-
-    private static float[] Randn(Random rng, int count)
-    {
-        var a = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            a[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-
-        return a;
-    }
-
-    /// <summary>The tensors a case holds, released together when the case is done.</summary>
-    private sealed class TensorSet(params Tensor[] tensors) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (Tensor t in tensors)
-            {
-                t.Dispose();
-            }
-        }
     }
 }

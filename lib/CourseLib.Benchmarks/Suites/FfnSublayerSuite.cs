@@ -24,26 +24,13 @@ internal sealed class FfnSublayerSuite : IBenchmarkSuite
         }
     }
 
-    private static float[] Randn(int n, int seed, float scale)
-    {
-        var rng = new Random(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            a[i] = scale * (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-
-        return a;
-    }
-
     private static BenchmarkCase Make(int t, int c)
     {
         int h = 4 * c;
-        float[] x = Randn(t * c, 1, 1f), dout = Randn(t * c, 2, 1f);
+        float[] x = SuiteData.Randn(new Random(1), t * c, 1f), dout = SuiteData.Randn(new Random(2), t * c, 1f);
         float[] g = Enumerable.Repeat(1f, c).ToArray(), beta = new float[c];
-        float[] w1 = Randn(h * c, 3, 1f / MathF.Sqrt(c)), b1 = Randn(h, 4, 0.01f);
-        float[] w2 = Randn(c * h, 5, 1f / MathF.Sqrt(h)), b2 = Randn(c, 6, 0.01f);
+        float[] w1 = SuiteData.Randn(new Random(3), h * c, 1f / MathF.Sqrt(c)), b1 = SuiteData.Randn(new Random(4), h, 0.01f);
+        float[] w2 = SuiteData.Randn(new Random(5), c * h, 1f / MathF.Sqrt(h)), b2 = SuiteData.Randn(new Random(6), c, 0.01f);
 
         // Activations and gradients, allocated once.
         float[] xn = new float[t * c], mean = new float[t], rstd = new float[t], pre = new float[t * h], act = new float[t * h];

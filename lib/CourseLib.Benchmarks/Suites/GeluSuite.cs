@@ -76,15 +76,3 @@ internal sealed class GeluSuite : IBenchmarkSuite
         return a;
     }
 }
-
-/// <summary>Disposes a case's tensors.</summary>
-internal sealed class TensorSet(params Tensor[] tensors) : IDisposable
-{
-    public void Dispose()
-    {
-        foreach (Tensor t in tensors)
-        {
-            t.Dispose();
-        }
-    }
-}

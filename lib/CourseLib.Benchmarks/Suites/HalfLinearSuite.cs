@@ -31,8 +31,8 @@ internal sealed class HalfLinearSuite : IBenchmarkSuite
     private static BenchmarkCase Make(int n, int inDim, int outDim, bool bfloat16)
     {
         var rng = new Random(2024 + n + inDim);
-        float[] x = LowPrecisionSuiteData.Randn(rng, n * inDim, 1f), w = LowPrecisionSuiteData.Randn(rng, outDim * inDim, 1f / MathF.Sqrt(inDim));
-        float[] b = LowPrecisionSuiteData.Randn(rng, outDim, 0.1f), y = new float[n * outDim];
+        float[] x = SuiteData.Randn(rng, n * inDim, 1f), w = SuiteData.Randn(rng, outDim * inDim, 1f / MathF.Sqrt(inDim));
+        float[] b = SuiteData.Randn(rng, outDim, 0.1f), y = new float[n * outDim];
         var half = new Half[w.Length];
         HalfConvert.ToHalf(w, half);
         var bf = new ushort[w.Length];
@@ -49,34 +49,6 @@ internal sealed class HalfLinearSuite : IBenchmarkSuite
                 using var scope = NewDisposeScope();
                 nn.functional.linear(tx, tw, tb);
             },
-            bytes, 2.0 * n * inDim * outDim) { Resources = new LowPrecisionSuiteData.TensorSet(tx, tw, tb) };
-    }
-}
-
-/// <summary>Inputs and tensor ownership shared by the low-precision suites.</summary>
-internal static class LowPrecisionSuiteData
-{
-    public static float[] Randn(Random rng, int count, float scale)
-    {
-        var a = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            a[i] = scale * (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-
-        return a;
-    }
-
-    /// <summary>The tensors a case holds, released together when the case is done.</summary>
-    public sealed class TensorSet(params Tensor[] tensors) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (Tensor t in tensors)
-            {
-                t.Dispose();
-            }
-        }
+            bytes, 2.0 * n * inDim * outDim) { Resources = new TensorSet(tx, tw, tb) };
     }
 }

@@ -31,8 +31,8 @@ internal sealed class Int8LinearSuite : IBenchmarkSuite
     private static BenchmarkCase Make(int n, int inDim, int outDim)
     {
         var rng = new Random(2025 + n + inDim);
-        float[] x = LowPrecisionSuiteData.Randn(rng, n * inDim, 1f), w = LowPrecisionSuiteData.Randn(rng, outDim * inDim, 1f / MathF.Sqrt(inDim));
-        float[] b = LowPrecisionSuiteData.Randn(rng, outDim, 0.1f), y = new float[n * outDim];
+        float[] x = SuiteData.Randn(rng, n * inDim, 1f), w = SuiteData.Randn(rng, outDim * inDim, 1f / MathF.Sqrt(inDim));
+        float[] b = SuiteData.Randn(rng, outDim, 0.1f), y = new float[n * outDim];
         var q = new sbyte[w.Length];
         var scales = new float[outDim];
         Int8Linear.Quantize(w, q, scales, inDim, outDim);
@@ -46,6 +46,6 @@ internal sealed class Int8LinearSuite : IBenchmarkSuite
                 using var scope = NewDisposeScope();
                 nn.functional.linear(tx, tw, tb);
             },
-            bytes, 2.0 * n * inDim * outDim) { Resources = new LowPrecisionSuiteData.TensorSet(tx, tw, tb) };
+            bytes, 2.0 * n * inDim * outDim) { Resources = new TensorSet(tx, tw, tb) };
     }
 }

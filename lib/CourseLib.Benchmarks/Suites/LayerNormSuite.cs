@@ -28,7 +28,7 @@ internal sealed class LayerNormSuite : IBenchmarkSuite
         float[] y = new float[n * c], mean = new float[n], rstd = new float[n], dx = new float[n * c], dg = new float[c], db = new float[c];
         Tensor tx = d.Matrix(d.X, backward), tg = NormSuiteData.Vector(d.Gamma, backward), tb = NormSuiteData.Vector(d.Beta, backward), tdy = d.Matrix(d.Dy, false);
         long[] normalized = [c];
-        var resources = new NormSuiteData.TensorSet(tx, tg, tb, tdy);
+        var resources = new TensorSet(tx, tg, tb, tdy);
         string shape = $"{n}×{c}";
         if (!backward)
         {
@@ -64,11 +64,11 @@ internal sealed class NormSuiteData
     public NormSuiteData(int n, int c, int seed)
     {
         var rng = new Random(seed + 31 * n + c);
-        X = Randn(rng, n * c, 1f, 0.5f);
-        R = Randn(rng, n * c, 1f, 0f);
-        Gamma = Randn(rng, c, 0.1f, 1f);
-        Beta = Randn(rng, c, 0.1f, 0f);
-        Dy = Randn(rng, n * c, 1e-3f, 0f);
+        X = SuiteData.Randn(rng, n * c, 1f, 0.5f);
+        R = SuiteData.Randn(rng, n * c, 1f, 0f);
+        Gamma = SuiteData.Randn(rng, c, 0.1f, 1f);
+        Beta = SuiteData.Randn(rng, c, 0.1f, 0f);
+        Dy = SuiteData.Randn(rng, n * c, 1e-3f, 0f);
     }
 
     public float[] X { get; }
@@ -97,28 +97,4 @@ internal sealed class NormSuiteData
 
     /// <summary>A [C] tensor (γ, β).</summary>
     public static Tensor Vector(float[] data, bool requiresGrad) => TorchInterop.ToTensor(data, [data.Length], requiresGrad);
-
-    private static float[] Randn(Random rng, int count, float scale, float offset)
-    {
-        var a = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            a[i] = offset + scale * (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-
-        return a;
-    }
-
-    /// <summary>The tensors a case holds, released together when the case is done.</summary>
-    public sealed class TensorSet(params Tensor[] tensors) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (Tensor t in tensors)
-            {
-                t.Dispose();
-            }
-        }
-    }
 }

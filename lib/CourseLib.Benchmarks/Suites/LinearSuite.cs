@@ -35,8 +35,8 @@ internal sealed class LinearSuite : IBenchmarkSuite
     private static BenchmarkCase Make(int n, int inDim, int outDim, bool backward)
     {
         var rng = new Random(1234 + n + inDim + outDim);
-        float[] x = Randn(rng, n * inDim, 1f), w = Randn(rng, outDim * inDim, 1f / MathF.Sqrt(inDim)), b = Randn(rng, outDim, 0.1f);
-        float[] dy = Randn(rng, n * outDim, 1e-3f);
+        float[] x = SuiteData.Randn(rng, n * inDim, 1f), w = SuiteData.Randn(rng, outDim * inDim, 1f / MathF.Sqrt(inDim)), b = SuiteData.Randn(rng, outDim, 0.1f);
+        float[] dy = SuiteData.Randn(rng, n * outDim, 1e-3f);
         float[] y = new float[n * outDim], dx = new float[n * inDim], dw = new float[outDim * inDim], db = new float[outDim];
 
         Tensor tx = TorchInterop.ToTensor(x, [n, inDim]), tw = TorchInterop.ToTensor(w, [outDim, inDim]), tb = TorchInterop.ToTensor(b, [outDim]);
@@ -74,29 +74,5 @@ internal sealed class LinearSuite : IBenchmarkSuite
                 tdb.add_(tdy.sum(0));
             },
             3 * fwdBytes, 3 * fwdFlops) { Resources = resources };
-    }
-
-    private static float[] Randn(Random rng, int count, float scale)
-    {
-        var a = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            a[i] = scale * (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-
-        return a;
-    }
-
-    /// <summary>The tensors a case holds, released together when the case is done.</summary>
-    private sealed class TensorSet(params Tensor[] tensors) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (Tensor t in tensors)
-            {
-                t.Dispose();
-            }
-        }
     }
 }

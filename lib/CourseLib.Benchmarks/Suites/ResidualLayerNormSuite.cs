@@ -27,7 +27,7 @@ internal sealed class ResidualLayerNormSuite : IBenchmarkSuite
         float[] dsum = new float[n * c], dg = new float[c], db = new float[c];
         Tensor tx = d.Matrix(d.X, backward), tr = d.Matrix(d.R, backward), tg = NormSuiteData.Vector(d.Gamma, backward);
         Tensor tb = NormSuiteData.Vector(d.Beta, backward), tdy = d.Matrix(d.Dy, false);
-        var resources = new NormSuiteData.TensorSet(tx, tr, tg, tb, tdy);
+        var resources = new TensorSet(tx, tr, tg, tb, tdy);
         long[] normalized = [c];
         string shape = $"{n}×{c}";
         if (!backward)

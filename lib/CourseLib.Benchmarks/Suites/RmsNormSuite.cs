@@ -25,7 +25,7 @@ internal sealed class RmsNormSuite : IBenchmarkSuite
         var d = new NormSuiteData(n, c, 12);
         float[] y = new float[n * c], rstd = new float[n], dx = new float[n * c], dg = new float[c];
         Tensor tx = d.Matrix(d.X, backward), tg = NormSuiteData.Vector(d.Gamma, backward), tdy = d.Matrix(d.Dy, false);
-        var resources = new NormSuiteData.TensorSet(tx, tg, tdy);
+        var resources = new TensorSet(tx, tg, tdy);
         long[] last = [-1];
         Tensor TorchForward() => tx * rsqrt(tx.pow(2).mean(last, keepdim: true) + 1e-6) * tg;
         string shape = $"{n}×{c}";

@@ -28,7 +28,7 @@ internal sealed class SoftmaxCrossEntropySuite : IBenchmarkSuite
         float[] probs = new float[n * v], dlogits = new float[n * v];
         Tensor tl = d.Matrix(d.X, backward);
         Tensor tt = tensor(targets.Select(t => (long)t).ToArray());
-        var resources = new NormSuiteData.TensorSet(tl, tt);
+        var resources = new TensorSet(tl, tt);
         string shape = $"{n}×{v}";
         if (!backward)
         {

@@ -22,7 +22,7 @@ internal sealed class SoftmaxSuite : IBenchmarkSuite
         var d = new NormSuiteData(n, c, 14);
         float[] y = new float[n * c], dx = new float[n * c];
         Tensor tx = d.Matrix(d.X, backward), tdy = d.Matrix(d.Dy, false);
-        var resources = new NormSuiteData.TensorSet(tx, tdy);
+        var resources = new TensorSet(tx, tdy);
         string shape = $"{n}×{c}";
         if (!backward)
         {
