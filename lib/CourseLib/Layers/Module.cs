@@ -109,11 +109,17 @@ public abstract class Module
     public long ParameterCount => NamedParameters().Sum(np => (long)np.Parameter.Count);
 
     /// <summary>Zeroes every gradient (the explicit step before a backward pass).</summary>
+    /// <remarks>Walks the lists directly (no enumerator, no dotted names): it runs every training step and allocates nothing.</remarks>
     public void ZeroGrad()
     {
-        foreach (var (_, p) in NamedParameters())
+        foreach (Parameter p in _parameters)
         {
             p.ZeroGrad();
+        }
+
+        foreach ((_, Module m) in _children)
+        {
+            m.ZeroGrad();
         }
     }
 

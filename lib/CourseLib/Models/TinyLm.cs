@@ -170,7 +170,11 @@ public sealed class TinyLm : Model
         _labels = batch.Labels;
         float[] probs = _probs is { } p && p.Length == _logits.Length ? p : (_probs = new float[_logits.Length]);
         LastCrossEntropy = SoftmaxCrossEntropy.Forward(_logits, _labels, probs, _ctx.Rows, Config.Vocab);
-        double aux = _blocks.Sum(b => b.AuxLoss);
+        double aux = 0;
+        foreach (TransformerBlock block in _blocks)
+        {
+            aux += block.AuxLoss;
+        }
         return (float)(LastCrossEntropy + aux);
     }
 

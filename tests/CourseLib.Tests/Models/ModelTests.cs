@@ -3,6 +3,7 @@ using CourseLib.Init;
 using CourseLib.Layers;
 using CourseLib.Models;
 using CourseLib.Tests.Layers;
+using CourseLib.Training;
 
 namespace CourseLib.Tests.Models;
 
@@ -61,5 +62,46 @@ public class ModelTests
         int[] b = model.Generate([1, 2], 8, new Rng(1));
         Assert.Equal(a, b);
         Assert.All(a, t => Assert.InRange(t, 0, 8));
+    }
+
+    [Theory]
+    [InlineData(NormPlacement.PreLn)]
+    [InlineData(NormPlacement.PostLn)]
+    [InlineData(NormPlacement.DeepNorm)]
+    public void TinyLm_TrainingStep_SteadyStateAllocatesNothing(NormPlacement placement)
+    {
+        // Small enough that every kernel stays on this thread (no hand-off to the worker threads).
+        var model = new TinyLm(new LmConfig { Vocab = 11, Context = 8, Channels = 16, Heads = 2, Layers = 2, Placement = placement, Seed = 4 });
+        Batch batch = new SequenceTask(SequenceTaskKind.Copy, 4, 11, seed: 5).Next(2);
+        AssertStepAllocatesNothing(model, batch);
+    }
+
+    [Fact]
+    public void DeepMlp_TrainingStep_SteadyStateAllocatesNothing()
+    {
+        var model = new DeepMlp(new MlpConfig { Width = 16, Depth = 6, Residual = true, Norm = NormKind.BatchNorm, Seed = 6 });
+        AssertStepAllocatesNothing(model, SyntheticTasks.TwoSpirals(32, new Rng(7)));
+    }
+
+    private static void AssertStepAllocatesNothing(Model model, Batch batch)
+    {
+        var adam = new Adam(model, 1e-3, 0.9, 0.98);
+        void Step()
+        {
+            model.ZeroGrad();
+            model.Forward(batch);
+            model.Backward();
+            adam.Step();
+        }
+
+        Step(); // the first step sizes the activation buffers and the optimizer state
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            Step();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
