@@ -1,3 +1,4 @@
+using CourseLib.Kernels;
 using CourseLib.Layers;
 
 namespace CourseLib.Training;
@@ -172,7 +173,6 @@ public sealed class Adam : Optimizer
     public override void Step()
     {
         int t = StepCount + 1;
-        float b1 = (float)Beta1, b2 = (float)Beta2, eps = (float)Epsilon;
         // Bias corrections in double: β₂ᵗ for β₂ = 0.999 is far from 1 only after thousands of steps.
         double bc1 = 1 - Math.Pow(Beta1, t), bc2 = 1 - Math.Pow(Beta2, t);
         float stepSize = (float)(LearningRate / bc1);
@@ -181,17 +181,9 @@ public sealed class Adam : Optimizer
         {
             Parameter p = Parameters[k].Parameter;
             float wd = p.Decay ? (float)WeightDecay : 0f;
-            float decayFactor = Decoupled ? 1f - (float)LearningRate * wd : 1f;
-            float l2 = Decoupled ? 0f : wd;
-            float[] w = p.Data, g = p.Grad, m = _m[k], v = _v[k];
-            for (int i = 0; i < w.Length; i++)
-            {
-                float gi = g[i] + l2 * w[i];
-                m[i] = b1 * m[i] + (1 - b1) * gi;
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-                float denom = MathF.Sqrt(v[i]) / sqrtBc2 + eps;
-                w[i] = w[i] * decayFactor - stepSize * m[i] / denom;
-            }
+            var scalars = new AdamUpdate.Scalars((float)Beta1, (float)Beta2, (float)Epsilon, stepSize, sqrtBc2,
+                Decay: Decoupled ? 1f - ((float)LearningRate * wd) : 1f, L2: Decoupled ? 0f : wd);
+            AdamUpdate.Step(p.Data, p.Grad, _m[k], _v[k], scalars);
         }
 
         StepCount = t;
