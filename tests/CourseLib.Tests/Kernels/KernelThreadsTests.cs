@@ -224,14 +224,21 @@ public sealed class KernelThreadsTests
                 call();
             }
 
+            // A thread that blocks for the first time (a busy machine delays the helpers, so the caller waits instead
+            // of spinning) allocates its wait object once; steady state means a later batch allocates nothing.
             const int Calls = 200;
-            long mine = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < Calls; i++)
+            long mine = long.MaxValue;
+            for (int attempt = 0; attempt < 5 && mine > 0; attempt++)
             {
-                call();
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < Calls; i++)
+                {
+                    call();
+                }
+
+                mine = Math.Min(mine, GC.GetAllocatedBytesForCurrentThread() - before);
             }
 
-            mine = GC.GetAllocatedBytesForCurrentThread() - mine;
             Assert.Equal(0, mine);
 
             long best = long.MaxValue;
