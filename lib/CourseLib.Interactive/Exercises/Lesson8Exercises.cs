@@ -74,6 +74,13 @@ internal static class Lesson8Exercises
             logits[row * e + j] = j % 2 == 0 ? 0.5f : 2f; // experts 1 and 3 tie for first place
         }
 
+        // And a row whose most probable expert has the higher index, so index order and probability order differ.
+        int other = (row + 1) % (logits.Length / e);
+        for (int j = 0; j < e; j++)
+        {
+            logits[other * e + j] = j == e - 2 ? 2f : j == 1 ? 1f : -0.5f * j;
+        }
+
         return logits;
     }
 
