@@ -107,4 +107,12 @@ public static class Exercise
     /// <summary>Use for 7.1 (fused bias + GELU).</summary>
     public static Func<float[], float[], int, int, float[]> Use(string id, Func<float[], float[], int, int, float[]> implementation) =>
         Use<Func<float[], float[], int, int, float[]>>(id, implementation);
+
+    /// <summary>Use for 8.1 (top-k routing).</summary>
+    public static Func<float[], int, int, int, (int[] Experts, float[] Gates)> Use(string id, Func<float[], int, int, int, (int[] Experts, float[] Gates)> implementation) =>
+        Use<Func<float[], int, int, int, (int[], float[])>>(id, implementation);
+
+    /// <summary>Use for 8.2 (Switch load-balancing loss).</summary>
+    public static Func<float[], int[], int, int, float, float> Use(string id, Func<float[], int[], int, int, float, float> implementation) =>
+        Use<Func<float[], int[], int, int, float, float>>(id, implementation);
 }

@@ -15,6 +15,8 @@ public static class ExerciseCatalog
         Lesson5Exercises.Schedule,
         Lesson5Exercises.PreLn,
         Lesson7Exercises.BiasGelu,
+        Lesson8Exercises.TopK,
+        Lesson8Exercises.LoadBalancing,
     ];
 
     // After All: static fields initialise in textual order.

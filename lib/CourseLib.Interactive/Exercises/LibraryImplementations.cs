@@ -1,4 +1,5 @@
 using CourseLib.Kernels;
+using CourseLib.Layers;
 using CourseLib.Training;
 
 namespace CourseLib.Interactive.Exercises;
@@ -90,4 +91,18 @@ internal static class LibraryImplementations
         BiasGelu.Forward(x, bias, y, n, c, GeluApproximation.None);
         return y;
     }
+
+    public static (int[] Experts, float[] Gates) TopKRouting(float[] logits, int n, int e, int k)
+    {
+        // The router's softmax over all E logits, then MoeFeedForward's selection (CourseLib.Layers.MoeRouting).
+        var probs = new float[n * e];
+        Softmax.Forward(logits, probs, n, e);
+        var experts = new int[n * k];
+        var gates = new float[n * k];
+        MoeRouting.TopK(probs, experts, gates, n, e, k);
+        return (experts, gates);
+    }
+
+    public static float LoadBalancingLoss(float[] probs, int[] assignment, int n, int e, float alpha) =>
+        (float)MoeRouting.LoadBalancingLoss(probs, assignment, n, e, assignment.Length / n, alpha);
 }

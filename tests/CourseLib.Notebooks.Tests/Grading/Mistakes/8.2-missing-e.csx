@@ -1,0 +1,26 @@
+// Exercise 8.2: Switch load-balancing loss
+// k = assignment.Length / N;  f_e = (assignments to e)/(N·k);  P_e = mean over tokens of probs[r, e];  loss = α·E·Σ f_e·P_e
+// expect-hint: E times too small
+float LoadBalancingLoss(float[] probs, int[] assignment, int n, int e, float alpha)
+{
+    int k = assignment.Length / n;
+    var fraction = new float[e];
+    foreach (int a in assignment)
+    {
+        fraction[a] += 1f / (n * k);
+    }
+
+    float sum = 0;
+    for (int j = 0; j < e; j++)
+    {
+        float meanP = 0;
+        for (int r = 0; r < n; r++)
+        {
+            meanP += probs[r * e + j];
+        }
+
+        sum += fraction[j] * meanP / n;
+    }
+
+    return alpha * sum; // the mistake: no E
+}
