@@ -107,4 +107,12 @@ public static class Exercise
     /// <summary>Use for 7.1 (fused bias + GELU).</summary>
     public static Func<float[], float[], int, int, float[]> Use(string id, Func<float[], float[], int, int, float[]> implementation) =>
         Use<Func<float[], float[], int, int, float[]>>(id, implementation);
+
+    /// <summary>Use for 6.1 (Post-LN block).</summary>
+    public static Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]> Use(string id, Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]> implementation) =>
+        Use<Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]>>(id, implementation);
+
+    /// <summary>Use for 6.2 (sampling the next token).</summary>
+    public static Func<float[], float, double, int> Use(string id, Func<float[], float, double, int> implementation) =>
+        Use<Func<float[], float, double, int>>(id, implementation);
 }
