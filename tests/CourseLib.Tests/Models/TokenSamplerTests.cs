@@ -52,7 +52,8 @@ public class TokenSamplerTests
     public void Sample_LowTemperature_GreedyHighTemperature_Uniform()
     {
         float[] logits = [0.1f, 0.4f, 0.2f];
-        Assert.Equal(1, TokenSampler.Sample(logits, 0.001f, 0.0));
+        // u = 0 would pick token 0: exp(−300) is tiny but positive in double, and u < cdf holds for any positive cdf.
+        Assert.Equal(1, TokenSampler.Sample(logits, 0.001f, 1e-9));
         Assert.Equal(1, TokenSampler.Sample(logits, 0.001f, 0.999));
         // At τ = 1000 the three intervals are each ≈ 1/3 wide.
         Assert.Equal(0, TokenSampler.Sample(logits, 1000f, 0.33));
