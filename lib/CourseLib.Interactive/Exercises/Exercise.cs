@@ -108,6 +108,14 @@ public static class Exercise
     public static Func<float[], float[], int, int, float[]> Use(string id, Func<float[], float[], int, int, float[]> implementation) =>
         Use<Func<float[], float[], int, int, float[]>>(id, implementation);
 
+    /// <summary>Use for 6.1 (Post-LN block).</summary>
+    public static Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]> Use(string id, Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]> implementation) =>
+        Use<Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]>>(id, implementation);
+
+    /// <summary>Use for 6.2 (sampling the next token).</summary>
+    public static Func<float[], float, double, int> Use(string id, Func<float[], float, double, int> implementation) =>
+        Use<Func<float[], float, double, int>>(id, implementation);
+
     /// <summary>Use for 8.1 (top-k routing).</summary>
     public static Func<float[], int, int, int, (int[] Experts, float[] Gates)> Use(string id, Func<float[], int, int, int, (int[] Experts, float[] Gates)> implementation) =>
         Use<Func<float[], int, int, int, (int[], float[])>>(id, implementation);

@@ -14,6 +14,8 @@ public static class ExerciseCatalog
         Lesson4Exercises.Residual,
         Lesson5Exercises.Schedule,
         Lesson5Exercises.PreLn,
+        Lesson6Exercises.PostLnBlock,
+        Lesson6Exercises.Sample,
         Lesson7Exercises.BiasGelu,
         Lesson8Exercises.TopK,
         Lesson8Exercises.LoadBalancing,
