@@ -102,6 +102,31 @@ public class TwinTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TorchMlp_ReZero_SameLossAndGradients()
+    {
+        var model = new DeepMlp(new MlpConfig { Width = 16, Depth = 5, Residual = true, ReZero = true, Seed = 3 });
+        float gate = 0.3f;
+        foreach (var (_, p) in model.NamedParameters().Where(np => np.Name.EndsWith(".rezero", StringComparison.Ordinal)))
+        {
+            p.Data[0] = gate;
+            gate -= 0.5f;
+        }
+
+        Batch batch = SyntheticTasks.TwoSpirals(64, new Rng(6));
+        model.ZeroGrad();
+        float loss = model.Forward(batch);
+        model.Backward();
+        using var twin = new TorchMlp(model);
+        using Tensor tloss = twin.Loss(batch);
+        tloss.backward();
+        Assert.Equal(tloss.item<float>(), loss, 4);
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            Compare.Close(p.Grad, twin.Gradient(name), 2e-3, 1e-6, name);
+        }
+    }
+
+    [Fact]
     public void TorchTwin_CopyToAndFrom_RoundTripsWeights()
     {
         var a = new TinyLm(new LmConfig { Vocab = 10, Context = 8, Channels = 16, Heads = 2, Layers = 2, Seed = 1 });
