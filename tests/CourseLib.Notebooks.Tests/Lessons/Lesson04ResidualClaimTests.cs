@@ -41,6 +41,19 @@ public class Lesson04ResidualClaimTests(Lesson04Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void TrainingCurves_DeepPlainStuck_DeepResidualCatchesUpFast()
+    {
+        var first = _run.Line(@"^first-step loss: plain 42 ([\d.]+), residual 42 ([\d.]+)$");
+        Assert.True(LessonRun.Parse(first.Groups[2].Value) > 2 * Chance, "the 42-layer residual net should start from a high loss");
+        string line = _run.Line(@"^loss at step 100 \(averaged over 20 steps\): (.*)$").Groups[1].Value;
+        var at100 = System.Text.RegularExpressions.Regex.Matches(line, @"((?:plain|residual) \d+) ([\d.]+)")
+            .ToDictionary(m => m.Groups[1].Value, m => LessonRun.Parse(m.Groups[2].Value));
+        Assert.True(Math.Abs(at100["plain 42"] - Chance) < 0.05, "the 42-layer plain net should still be at chance at step 100");
+        Assert.True(at100["plain 24"] > 1.5 * at100["plain 6"], "the 24-layer plain net should learn more slowly than the 6-layer one");
+        Assert.True(at100["residual 42"] <= at100["residual 6"] * 1.1, "the 42-layer residual net should be as low as the 6-layer one by step 100");
+    }
+
+    [Fact]
     public void ResidualBackward_ComparedWithLibtorch_Matches_AndIsTheIdentityAtAlphaZero()
     {
         var m = _run.Line(@"^ResidualBackward vs libtorch autograd: max difference dx (\S+), dα (\S+) \(dα = (\S+)\)$");
