@@ -12,6 +12,7 @@ public static class ExerciseCatalog
         Lesson3Exercises.Forward,
         Lesson3Exercises.Backward,
         Lesson4Exercises.Residual,
+        Lesson4Exercises.Backward,
         Lesson5Exercises.Schedule,
         Lesson5Exercises.PreLn,
         Lesson6Exercises.PostLnBlock,

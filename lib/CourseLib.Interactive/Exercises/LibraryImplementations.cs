@@ -69,6 +69,21 @@ internal static class LibraryImplementations
         return y;
     }
 
+    public static (float[] Dx, float DAlpha) ResidualBackward(float[] dy, float[] fx, Func<float[], float[]> sublayerBackward, float alpha)
+    {
+        // y = x + α·F(x): the identity path passes dy through, the branch's gradient is scaled by α.
+        float[] branch = sublayerBackward(dy);
+        var dx = new float[dy.Length];
+        double dalpha = 0;
+        for (int i = 0; i < dx.Length; i++)
+        {
+            dx[i] = dy[i] + alpha * branch[i];
+            dalpha += (double)dy[i] * fx[i];
+        }
+
+        return (dx, (float)dalpha);
+    }
+
     public static float LearningRate(int step, int warmupSteps, int totalSteps, float maxLr, float minLr) =>
         (float)new WarmupCosineSchedule(maxLr, warmupSteps, totalSteps, minLr).At(step);
 

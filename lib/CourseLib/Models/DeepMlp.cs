@@ -41,6 +41,13 @@ public sealed record MlpConfig
     /// <summary>s, the shortcut scale of residual layers (1: the identity shortcut He et al. argue for).</summary>
     public double ShortcutScale { get; init; } = 1.0;
 
+    /// <summary>
+    /// ReZero (Bachlechner et al. 2020): residual layers compute x = s·x + α_l·act(Norm(W·x)) with a learned scalar α_l
+    /// ("layers.l.rezero") that starts at 0, so every residual layer starts as the identity. False by default; needs
+    /// <see cref="Residual"/> and the activation before the addition.
+    /// </summary>
+    public bool ReZero { get; init; }
+
     /// <summary>Initialization (PyTorch's default).</summary>
     public InitScheme Init { get; init; } = InitScheme.PyTorchDefault;
 
@@ -50,7 +57,7 @@ public sealed record MlpConfig
 
 /// <summary>
 /// A deep MLP, plain or residual. Hidden layer f_l(x) = act(Norm(W_l·x + b_l)); the first maps the inputs to the
-/// width, then plain: x = f_l(x), residual: x = s·x + f_l(x); finally a linear head. Classification uses softmax
+/// width, then plain: x = f_l(x), residual: x = s·x + f_l(x) (ReZero: x = s·x + α_l·f_l(x)); finally a linear head. Classification uses softmax
 /// cross-entropy, regression mean squared error.
 /// </summary>
 public sealed class DeepMlp : Model
@@ -58,10 +65,11 @@ public sealed class DeepMlp : Model
     private readonly LinearLayer[] _linear;
     private readonly NormLayer?[] _norm;
     private readonly ActivationLayer[] _act;
+    private readonly Parameter?[] _gate;
     private readonly float[]?[] _stream;
     private readonly float[]?[] _dstream;
     private readonly float[]?[] _layerOut;
-    private float[]? _probs, _dout;
+    private float[]? _probs, _dout, _dgate;
     private float[] _out = [];
     private Batch? _batch;
     private ForwardContext _ctx;
@@ -76,9 +84,21 @@ public sealed class DeepMlp : Model
             throw new ArgumentOutOfRangeException(nameof(config), config.Classes, "Classes must be ≥ 2 (classification) or 0 (regression).");
         }
 
+        if (config.ReZero && (!config.Residual || config.ActivationAfterAdd))
+        {
+            throw new ArgumentException("ReZero needs Residual = true and ActivationAfterAdd = false: it gates the branch of x = x + α·F(x).", nameof(config));
+        }
+
         Config = config;
         var rng = new Rng(config.Seed);
         int hidden = config.Depth - 1;
+        _gate = new Parameter?[hidden];
+        for (int l = 1; l < hidden && config.ReZero; l++)
+        {
+            // α = 0 (Parameter starts zeroed): the layer starts as the identity; a scalar gate is not weight-decayed.
+            _gate[l] = AddParameter($"layers.{l}.rezero", [1], decay: false);
+        }
+
         _linear = new LinearLayer[hidden];
         _norm = new NormLayer?[hidden];
         _act = new ActivationLayer[hidden];
@@ -150,9 +170,10 @@ public sealed class DeepMlp : Model
             {
                 float[] f = _act[l].Forward(PreActivation(l, x), _ctx);
                 float[] s = _stream[l] is { } b && b.Length == f.Length ? b : (_stream[l] = new float[f.Length]);
+                float alpha = _gate[l] is { } gate ? gate.Data[0] : 1f;
                 for (int i = 0; i < s.Length; i++)
                 {
-                    s[i] = scale * x[i] + f[i];   // x = s·x + act(Norm(W·x))
+                    s[i] = scale * x[i] + alpha * f[i];   // x = s·x + α·act(Norm(W·x)), α = 1 without ReZero
                 }
 
                 x = s;
@@ -199,7 +220,7 @@ public sealed class DeepMlp : Model
             bool residual = l > 0 && Config.Residual;
             float scale = (float)Config.ShortcutScale;
             float[] ds = residual && Config.ActivationAfterAdd ? _act[l].Backward(dx) : dx;
-            float[] dh = residual && Config.ActivationAfterAdd ? ds : _act[l].Backward(dx);
+            float[] dh = residual && Config.ActivationAfterAdd ? ds : _act[l].Backward(_gate[l] is { } gate ? GateBackward(gate, l, dx) : dx);
             float[] dPrev = PreActivationBackward(l, dh);
             if (residual)
             {
@@ -239,6 +260,23 @@ public sealed class DeepMlp : Model
         }
 
         return (double)correct / batch.Size;
+    }
+
+    // x = s·x + α·f: dα += Σ dy ⊙ f, and the branch receives α·dy.
+    private float[] GateBackward(Parameter gate, int l, float[] dy)
+    {
+        float[] f = _act[l].LastOutput!;
+        float alpha = gate.Data[0];
+        float[] df = _dgate is { } g && g.Length == dy.Length ? g : (_dgate = new float[dy.Length]);
+        double dalpha = 0;
+        for (int i = 0; i < dy.Length; i++)
+        {
+            dalpha += (double)dy[i] * f[i];
+            df[i] = alpha * dy[i];
+        }
+
+        gate.Grad[0] += (float)dalpha;
+        return df;
     }
 
     private float[] PreActivation(int l, float[] x)

@@ -40,6 +40,60 @@ public class ModelTests
     }
 
     [Fact]
+    public void DeepMlp_ReZeroWithNonZeroGates_GradientsMatchFiniteDifferences()
+    {
+        var model = new DeepMlp(new MlpConfig { Width = 6, Depth = 5, Residual = true, ReZero = true, Norm = null, Activation = Activation.Gelu, Seed = 2 });
+        float[] gates = [0.7f, -0.4f, 1.3f];
+        var named = model.NamedParameters().Where(np => np.Name.EndsWith(".rezero", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(["layers.1.rezero", "layers.2.rezero", "layers.3.rezero"], named.Select(np => np.Name));
+        for (int i = 0; i < named.Length; i++)
+        {
+            named[i].Parameter.Data[0] = gates[i];
+        }
+
+        GradCheck.Model(model, SyntheticTasks.TwoSpirals(12, new Rng(3)));
+    }
+
+    [Fact]
+    public void DeepMlp_ReZeroAtInitialization_HiddenResidualLayersAreExactlyTheIdentity()
+    {
+        var model = new DeepMlp(new MlpConfig { Width = 8, Depth = 6, Residual = true, ReZero = true, Seed = 4 });
+        Batch batch = SyntheticTasks.TwoSpirals(16, new Rng(5));
+        model.ZeroGrad();
+        float loss = model.Forward(batch, training: false);
+        float[] before = (float[])model.Output.Clone();
+        model.Backward();
+        foreach (var (name, p) in model.NamedParameters().Where(np => np.Name.StartsWith("layers.", StringComparison.Ordinal) && !np.Name.StartsWith("layers.0.", StringComparison.Ordinal)))
+        {
+            if (name.EndsWith(".rezero", StringComparison.Ordinal))
+            {
+                Assert.NotEqual(0f, p.Grad[0]);
+            }
+            else
+            {
+                Assert.All(p.Grad, g => Assert.Equal(0f, g));
+                // Whatever the branch computes is multiplied by α = 0.
+                for (int i = 0; i < p.Data.Length; i++)
+                {
+                    p.Data[i] = 10f * p.Data[i] + 1f;
+                }
+            }
+        }
+
+        Assert.Equal(loss, model.Forward(batch, training: false));
+        Assert.Equal(before, model.Output);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void DeepMlp_ReZeroWithoutResidualOrWithActivationAfterAdd_Throws(bool residual, bool activationAfterAdd)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DeepMlp(new MlpConfig { Residual = residual, ActivationAfterAdd = activationAfterAdd, ReZero = true }));
+        Assert.Equal("config", e.ParamName);
+    }
+
+    [Fact]
     public void TinyLm_ParameterCount_MatchesFormula()
     {
         var cfg = new LmConfig { Vocab = 65, Context = 64, Channels = 64, Layers = 4 };

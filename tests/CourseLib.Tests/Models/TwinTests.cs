@@ -87,7 +87,11 @@ public class TwinTests(ITestOutputHelper output)
     public void TorchMlp_BatchNorm_SameLossAndGradients(bool activationAfterAdd)
     {
         var model = new DeepMlp(new MlpConfig { Width = 16, Depth = 5, Residual = true, ShortcutScale = 0.7, ActivationAfterAdd = activationAfterAdd, Seed = 2 });
-        Batch batch = SyntheticTasks.TwoSpirals(64, new Rng(5));
+        AssertTwinAgrees(model, SyntheticTasks.TwoSpirals(64, new Rng(5)));
+    }
+
+    private static void AssertTwinAgrees(DeepMlp model, Batch batch)
+    {
         model.ZeroGrad();
         float loss = model.Forward(batch);
         model.Backward();
@@ -99,6 +103,20 @@ public class TwinTests(ITestOutputHelper output)
         {
             Compare.Close(p.Grad, twin.Gradient(name), 2e-3, 1e-6, name);
         }
+    }
+
+    [Fact]
+    public void TorchMlp_ReZero_SameLossAndGradients()
+    {
+        var model = new DeepMlp(new MlpConfig { Width = 16, Depth = 5, Residual = true, ReZero = true, Seed = 3 });
+        float gate = 0.3f;
+        foreach (var (_, p) in model.NamedParameters().Where(np => np.Name.EndsWith(".rezero", StringComparison.Ordinal)))
+        {
+            p.Data[0] = gate;
+            gate -= 0.5f;
+        }
+
+        AssertTwinAgrees(model, SyntheticTasks.TwoSpirals(64, new Rng(6)));
     }
 
     [Fact]
