@@ -107,4 +107,8 @@ public static class Exercise
     /// <summary>Use for 7.1 (fused bias + GELU).</summary>
     public static Func<float[], float[], int, int, float[]> Use(string id, Func<float[], float[], int, int, float[]> implementation) =>
         Use<Func<float[], float[], int, int, float[]>>(id, implementation);
+
+    /// <summary>Use for 7.2 (int8 per-channel weight quantization).</summary>
+    public static Func<float[], int, int, (sbyte[] Q, float[] Scales)> Use(string id, Func<float[], int, int, (sbyte[] Q, float[] Scales)> implementation) =>
+        Use<Func<float[], int, int, (sbyte[], float[])>>(id, implementation);
 }

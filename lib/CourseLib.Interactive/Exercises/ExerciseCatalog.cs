@@ -15,6 +15,7 @@ public static class ExerciseCatalog
         Lesson5Exercises.Schedule,
         Lesson5Exercises.PreLn,
         Lesson7Exercises.BiasGelu,
+        Lesson7Exercises.QuantizeInt8,
     ];
 
     // After All: static fields initialise in textual order.
