@@ -161,8 +161,10 @@ internal static class Lesson7Exercises
             for (int i = 0; i < cols; i++)
             {
                 float scale = scales[overColumns ? i : o];
-                double v = scale == 0 ? 0 : w[o * cols + i] / (double)scale;
-                v = truncate ? Math.Truncate(v) : Math.Round(v, MidpointRounding.ToEven);
+                // In float, as a learner's w[i] / scale is: truncation is sensitive to quotients just below an integer
+                // (the row's largest weight gives 126.99999 or 127.00001), rounding only near ties, which the cases avoid.
+                float v0 = scale == 0 ? 0 : w[o * cols + i] / scale;
+                double v = truncate ? MathF.Truncate(v0) : Math.Round(v0, MidpointRounding.ToEven);
                 if (clamp)
                 {
                     v = Math.Clamp(v, -127, 127);
