@@ -22,7 +22,7 @@ namespace CourseLib.Performance;
 /// </summary>
 public static class MachineCeilings
 {
-    /// <summary>Independent FMA chains per thread: more than latency × throughput (4 × 2 on Zen 4, Skylake), so the FMA units never wait.</summary>
+    /// <summary>Independent FMA chains per thread: more than latency × throughput (4 cycles × up to 2 FMAs per cycle on current x64 cores), so the FMA units never wait.</summary>
     public const int Chains = 12;
 
     /// <summary>Floats per FMA of the widest vector the JIT accelerates here (16 with AVX-512, 8 with AVX2, 4 with SSE/NEON, else 1).</summary>
