@@ -1,19 +1,16 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CourseLib.Performance;
 
 namespace CourseLib.Benchmarks;
 
 /// <summary>
 /// The hardware limits each kernel is read against: streaming bandwidth (STREAM-style triad over arrays far
-/// larger than the caches) and the FMA peak (independent register-only FMA chains, nothing touches memory).
+/// larger than the caches) and the FMA peak (independent register-only FMA chains, nothing touches memory),
+/// both measured by <see cref="MachineCeilings"/>.
 /// </summary>
 internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, double PeakGflops1, double PeakGflopsN, int Threads, double? NominalGflops1)
 {
-    private const int Chains = 12;
-
     public static Machine Measure(int threads, bool quick, Func<double> singleThreadClock)
     {
         string cpu = "unknown CPU";
@@ -35,8 +32,11 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         }
 
         int reps = quick ? 2 : 5;
-        double t1 = Triad(1, reps, singleThreadClock), tn = threads > 1 ? Triad(threads, reps, WallClock) : t1;
-        double p1 = FmaPeak(1, reps, singleThreadClock), pn = threads > 1 ? FmaPeak(threads, reps, WallClock) : p1;
+        // The measurements live in the library (the performance lesson draws its roofline with the same code).
+        double t1 = MachineCeilings.TriadGBs(1, repeats: reps, clock: singleThreadClock);
+        double tn = threads > 1 ? MachineCeilings.TriadGBs(threads, repeats: reps) : t1;
+        double p1 = MachineCeilings.FmaPeakGflops(1, repeats: reps, clock: singleThreadClock);
+        double pn = threads > 1 ? MachineCeilings.FmaPeakGflops(threads, repeats: reps) : p1;
         // Per cycle: Zen 4 issues one 512-bit (as two 256-bit halves) or two 256-bit FMAs = 16 fused multiply-adds.
         double? nominal = mhz is double m && Vector512.IsHardwareAccelerated ? m * 1e-3 * 32 : null;
         return new Machine(cpu, t1, tn, p1, pn, threads, nominal);
@@ -56,88 +56,5 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         }
 
         return s.ToString();
-    }
-
-    private static double WallClock() => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
-
-    /// <summary>Runs body(t) for t in [0, threads): inline for one thread (so a thread-CPU clock sees it), else in parallel.</summary>
-    private static void Spread(int threads, Action<int> body)
-    {
-        if (threads == 1)
-        {
-            body(0);
-            return;
-        }
-
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
-    }
-
-    private static double Triad(int threads, int reps, Func<double> clock)
-    {
-        const int Count = 16 << 20;
-        float[] a = new float[Count], b = new float[Count], c = new float[Count];
-        b.AsSpan().Fill(1f);
-        c.AsSpan().Fill(2f);
-        int chunk = (Count + threads - 1) / threads;
-        double best = double.MaxValue;
-        for (int r = 0; r <= reps; r++)
-        {
-            double start = clock();
-            Spread(threads, t =>
-            {
-                int from = t * chunk, len = Math.Min(Count, from + chunk) - from;
-                TensorPrimitives.MultiplyAdd(c.AsSpan(from, len), 3f, b.AsSpan(from, len), a.AsSpan(from, len));
-            });
-            double s = clock() - start;
-            if (r > 0)
-            {
-                best = Math.Min(best, s);
-            }
-        }
-
-        return 3.0 * sizeof(float) * Count / best / 1e9;
-    }
-
-    private static double FmaPeak(int threads, int reps, Func<double> clock)
-    {
-        const long Iterations = 20_000_000;
-        double best = double.MaxValue;
-        for (int r = 0; r <= reps; r++)
-        {
-            double start = clock();
-            Spread(threads, _ => FmaChains(Iterations));
-            double s = clock() - start;
-            if (r > 0)
-            {
-                best = Math.Min(best, s);
-            }
-        }
-
-        return 2.0 * Chains * Vector512<float>.Count * Iterations * threads / best / 1e9;
-    }
-
-    /// <summary>Twelve independent chains: more than latency × throughput (4 × 1 on Zen 4), so the FMA pipe never waits.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaChains(long iterations)
-    {
-        Vector512<float> m = Vector512.Create(0.999999f), k = Vector512.Create(1e-7f);
-        Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, k);
-            c1 = Vector512.FusedMultiplyAdd(c1, m, k);
-            c2 = Vector512.FusedMultiplyAdd(c2, m, k);
-            c3 = Vector512.FusedMultiplyAdd(c3, m, k);
-            c4 = Vector512.FusedMultiplyAdd(c4, m, k);
-            c5 = Vector512.FusedMultiplyAdd(c5, m, k);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, k);
-            c7 = Vector512.FusedMultiplyAdd(c7, m, k);
-            c8 = Vector512.FusedMultiplyAdd(c8, m, k);
-            c9 = Vector512.FusedMultiplyAdd(c9, m, k);
-            c10 = Vector512.FusedMultiplyAdd(c10, m, k);
-            c11 = Vector512.FusedMultiplyAdd(c11, m, k);
-        }
-
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
 }

@@ -108,6 +108,10 @@ public static class Exercise
     public static Func<float[], float[], int, int, float[]> Use(string id, Func<float[], float[], int, int, float[]> implementation) =>
         Use<Func<float[], float[], int, int, float[]>>(id, implementation);
 
+    /// <summary>Use for 7.2 (int8 per-channel weight quantization).</summary>
+    public static Func<float[], int, int, (sbyte[] Q, float[] Scales)> Use(string id, Func<float[], int, int, (sbyte[] Q, float[] Scales)> implementation) =>
+        Use<Func<float[], int, int, (sbyte[], float[])>>(id, implementation);
+
     /// <summary>Use for 6.1 (Post-LN block).</summary>
     public static Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]> Use(string id, Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]> implementation) =>
         Use<Func<float[], Func<float[], float[]>, Func<float[], float[]>, float[], float[], float[], float[], int, int, float, float[]>>(id, implementation);

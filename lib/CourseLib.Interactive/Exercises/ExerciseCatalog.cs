@@ -18,6 +18,7 @@ public static class ExerciseCatalog
         Lesson6Exercises.PostLnBlock,
         Lesson6Exercises.Sample,
         Lesson7Exercises.BiasGelu,
+        Lesson7Exercises.QuantizeInt8,
         Lesson8Exercises.TopK,
         Lesson8Exercises.LoadBalancing,
     ];

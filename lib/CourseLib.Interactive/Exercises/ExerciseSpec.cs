@@ -103,6 +103,7 @@ public abstract class ExerciseSpec
         if (t == typeof(float)) return "float";
         if (t == typeof(int)) return "int";
         if (t == typeof(double)) return "double";
+        if (t == typeof(sbyte)) return "sbyte";
         if (t == typeof(void)) return "void";
         if (t.IsArray) return TypeName(t.GetElementType()!) + "[]";
         if (t.IsGenericType)

@@ -1,4 +1,5 @@
 using CourseLib.Kernels;
+using CourseLib.Kernels.LowPrecision;
 using CourseLib.Layers;
 using CourseLib.Training;
 
@@ -105,6 +106,14 @@ internal static class LibraryImplementations
         var y = new float[n * c];
         BiasGelu.Forward(x, bias, y, n, c, GeluApproximation.None);
         return y;
+    }
+
+    public static (sbyte[] Q, float[] Scales) QuantizeInt8(float[] w, int rows, int cols)
+    {
+        var q = new sbyte[rows * cols];
+        var scales = new float[rows];
+        Int8Linear.Quantize(w, q, scales, inDim: cols, outDim: rows);
+        return (q, scales);
     }
 
     public static (int[] Experts, float[] Gates) TopKRouting(float[] logits, int n, int e, int k)
