@@ -36,6 +36,9 @@ internal static class Lesson1Exercises
                 (x, w1, b1, w2, b2, t, c) => ToFloat(Oracle(x, w1, b1, w2, b2, t, c, noBias: true))),
         ]);
 
+    private const string DbNotSummedHint =
+        "db₁ and db₂ look like one row's gradient only. Every row (token) uses the same bias, so its gradient is the sum over the rows: db₂[o] = Σₜ dy[t, o], db₁[j] = Σₜ dh[t, j] (accumulate with +=, don't overwrite).";
+
     public const string FfnBackwardSignature =
         "(float[] dx, float[] dw1, float[] db1, float[] dw2, float[] db2) FfnBackward(float[] dy, float[] x, float[] w1, float[] b1, float[] w2, float[] b2, int t, int c)";
 
@@ -57,8 +60,11 @@ internal static class Lesson1Exercises
                 (dy, x, w1, b1, w2, b2, t, c) => BackwardOracle(dy, x, w1, b1, w2, t, c, noMask: true)),
             new("dw-transposed", "dW₁ and dW₂ look transposed. A weight's gradient has the weight's own shape: dW₁ is [4C, C] like w1, dW₁[j, i] = Σₜ dh[t, j]·x[t, i] at dw1[j·C + i] (and dW₂[o, j] = Σₜ dy[t, o]·a[t, j] at dw2[o·4C + j]).",
                 (dy, x, w1, b1, w2, b2, t, c) => BackwardOracle(dy, x, w1, b1, w2, t, c, transposedWeights: true)),
-            new("db-not-summed", "db₁ and db₂ look like one row's gradient only. Every row (token) uses the same bias, so its gradient is the sum over the rows: db₂[o] = Σₜ dy[t, o], db₁[j] = Σₜ dh[t, j] (accumulate with +=, don't overwrite).",
+            new("db-not-summed", DbNotSummedHint,
                 (dy, x, w1, b1, w2, b2, t, c) => BackwardOracle(dy, x, w1, b1, w2, t, c, biasLastRow: true)),
+            // Same mistake written with `continue` for inactive units: their db₁ keeps the last row where they were active.
+            new("db-not-summed-skipping", DbNotSummedHint,
+                (dy, x, w1, b1, w2, b2, t, c) => BackwardOracle(dy, x, w1, b1, w2, t, c, biasLastRow: true, skipInactive: true)),
             new("db-averaged", "db₁ and db₂ look averaged over the rows. The loss L = Σ dy ⊙ y adds the rows' contributions, so the bias gradients are sums: db₂[o] = Σₜ dy[t, o], db₁[j] = Σₜ dh[t, j].",
                 (dy, x, w1, b1, w2, b2, t, c) => BackwardOracle(dy, x, w1, b1, w2, t, c, biasAveraged: true)),
         ]);
@@ -129,7 +135,7 @@ internal static class Lesson1Exercises
     /// <summary>The FFN's backward pass in double; the flags build the typical mistakes from the same loops.</summary>
     internal static (float[] Dx, float[] DW1, float[] DB1, float[] DW2, float[] DB2) BackwardOracle(
         float[] dy, float[] x, float[] w1, float[] b1, float[] w2, int t, int c,
-        bool noMask = false, bool transposedWeights = false, bool biasLastRow = false, bool biasAveraged = false)
+        bool noMask = false, bool transposedWeights = false, bool biasLastRow = false, bool biasAveraged = false, bool skipInactive = false)
     {
         int hd = 4 * c;
         var dx = new double[t * c];
@@ -171,7 +177,11 @@ internal static class Lesson1Exercises
                 }
 
                 dh[j] = noMask || pre[j] > 0 ? da : 0;
-                db1[j] = biasLastRow ? dh[j] : db1[j] + dh[j];
+                if (!(skipInactive && pre[j] <= 0))
+                {
+                    db1[j] = biasLastRow ? dh[j] : db1[j] + dh[j];
+                }
+
                 for (int i = 0; i < c; i++)
                 {
                     dw1[j * c + i] += dh[j] * x[r * c + i];
