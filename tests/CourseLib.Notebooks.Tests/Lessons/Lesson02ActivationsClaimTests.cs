@@ -138,10 +138,11 @@ public class Lesson02ActivationsClaimTests(Lesson02Fixture fixture) : IClassFixt
     [Fact]
     public void DeadRelu_NoneAtInit_LargeLearningRateKillsUnits()
     {
-        var init = _run.Line(@"^at initialization: dead in the first training batch ([\d.]+) %; never firing on 2,048 tokens: (\d+) and (\d+) of 192 units");
+        var init = _run.Line(@"^at initialization: dead in the first training batch ([\d.]+) %; never firing on 2,048 tokens: (\d+) and (\d+) of 192 units \(blocks 0 and 1\); positive pre-activations ([\d.]+) %$");
         Assert.Equal(0, LessonRun.Parse(init.Groups[1].Value));
         Assert.Equal(0, LessonRun.Parse(init.Groups[2].Value));
         Assert.Equal(0, LessonRun.Parse(init.Groups[3].Value));
+        Assert.InRange(LessonRun.Parse(init.Groups[4].Value), 35, 65); // "each fires for roughly half the tokens"
 
         var slow = _run.Line(@"^peak lr 1e-2: dead per batch at the end ([\d.]+) % \(max ([\d.]+) %\); never firing after training: (\d+) and (\d+) of 192; eval loss ([\d.]+)$");
         Assert.InRange(LessonRun.Parse(slow.Groups[2].Value), 0, 5);
