@@ -7,6 +7,7 @@ public static class ExerciseCatalog
     public static IReadOnlyList<ExerciseSpec> All { get; } =
     [
         Lesson1Exercises.Ffn,
+        Lesson1Exercises.FfnBackward,
         Lesson2Exercises.GeluForward,
         Lesson2Exercises.GeluDerivative,
         Lesson3Exercises.Forward,

@@ -22,6 +22,27 @@ internal static class LibraryImplementations
         return y;
     }
 
+    public static (float[] Dx, float[] DW1, float[] DB1, float[] DW2, float[] DB2) FfnBackward(
+        float[] dy, float[] x, float[] w1, float[] b1, float[] w2, float[] b2, int t, int c)
+    {
+        int h = 4 * c;
+        var pre = new float[t * h];
+        var activated = new float[t * h];
+        Linear.Forward(x, w1, b1, pre, t, c, h);
+        Relu.Forward(pre, activated);
+        var da = new float[t * h];
+        var dh = new float[t * h];
+        var dx = new float[t * c];
+        var dw1 = new float[h * c];
+        var db1 = new float[h];
+        var dw2 = new float[c * h];
+        var db2 = new float[c];
+        Linear.Backward(dy, activated, w2, da, dw2, db2, t, h, c);
+        Relu.Backward(da, pre, dh);
+        Linear.Backward(dh, x, w1, dx, dw1, db1, t, c, h);
+        return (dx, dw1, db1, dw2, db2);
+    }
+
     public static float[] GeluForward(float[] x)
     {
         var y = new float[x.Length];

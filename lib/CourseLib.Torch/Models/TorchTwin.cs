@@ -122,6 +122,7 @@ public abstract class TorchTwin : IDisposable
                 {
                     Activation.ReGlu => Activate(parts[0], Activation.Relu),
                     Activation.GeGlu => Activate(parts[0], Activation.Gelu),
+                    Activation.Glu => torch.sigmoid(parts[0]),
                     _ => Activate(parts[0], Activation.Silu),
                 };
                 return gate * parts[1];

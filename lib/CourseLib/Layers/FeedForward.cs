@@ -3,7 +3,7 @@ using CourseLib.Kernels;
 
 namespace CourseLib.Layers;
 
-/// <summary>The non-linearity of a feed-forward network; the last three are gated (two up-projections).</summary>
+/// <summary>The non-linearity of a feed-forward network; ReGlu, GeGlu, SwiGlu and Glu are gated (two up-projections).</summary>
 public enum Activation
 {
     /// <summary>max(0, x) — the original Transformer's.</summary>
@@ -26,6 +26,9 @@ public enum Activation
 
     /// <summary>SiLU(x·W)⊙(x·V) (Shazeer 2020), LLaMA's choice.</summary>
     SwiGlu,
+
+    /// <summary>σ(x·W)⊙(x·V): the original GLU (Dauphin et al. 2017), the baseline of Shazeer 2020's gated variants.</summary>
+    Glu,
 }
 
 /// <summary>
@@ -64,8 +67,8 @@ public sealed class FeedForward : Layer
     /// <summary>4C for plain activations; round(8C/3) for gated ones, which matches the plain FFN's 8C² weights.</summary>
     public static int DefaultHidden(int channels, Activation activation) => IsGatedKind(activation) ? (int)Math.Round(8.0 * channels / 3) : 4 * channels;
 
-    /// <summary>Whether <paramref name="activation"/> is a gated unit (ReGLU, GEGLU, SwiGLU).</summary>
-    public static bool IsGatedKind(Activation activation) => activation is Activation.ReGlu or Activation.GeGlu or Activation.SwiGlu;
+    /// <summary>Whether <paramref name="activation"/> is a gated unit (ReGLU, GEGLU, SwiGLU, GLU).</summary>
+    public static bool IsGatedKind(Activation activation) => activation is Activation.ReGlu or Activation.GeGlu or Activation.SwiGlu or Activation.Glu;
 
     /// <summary>C.</summary>
     public int Channels { get; }
@@ -194,6 +197,7 @@ public sealed class FeedForward : Layer
         Activation.ReGlu => GateKind.ReGlu,
         Activation.GeGlu => GateKind.GeGlu,
         Activation.SwiGlu => GateKind.SwiGlu,
+        Activation.Glu => GateKind.Glu,
         _ => throw new ArgumentOutOfRangeException(nameof(a), a, "Not a gated activation."),
     };
 }

@@ -62,6 +62,27 @@ public class Lesson01FeedForwardClaimTests(Lesson01Fixture fixture) : IClassFixt
     }
 
     [Fact]
+    public void FfnBackward_ComparedWithFiniteDifferencesAndLibtorch_Matches()
+    {
+        var fd = _run.Line(@"^FFN backward vs finite differences, relative error: dx (\S+), dW₁ (\S+), db₁ (\S+), dW₂ (\S+), db₂ (\S+)$");
+        for (int g = 1; g <= 5; g++)
+        {
+            Assert.InRange(LessonRun.Parse(fd.Groups[g].Value), 0, 2e-3);
+        }
+
+        Assert.InRange(_run.Number(@"^FFN backward vs libtorch autograd, max difference over all five gradients: (\S+)$"), 0, 1e-5);
+    }
+
+    [Fact]
+    public void FfnBackward_UnitsInactiveForEveryToken_GetNoGradient()
+    {
+        // The text says such units exist in this batch and get exactly zero gradient; the count is what the cell found.
+        var m = _run.Line(@"^hidden units with no gradient at all in this batch \(h ≤ 0 for all 4 tokens\): (\d+) of (\d+)$");
+        Assert.Equal(12, LessonRun.Parse(m.Groups[2].Value));
+        Assert.InRange(LessonRun.Parse(m.Groups[1].Value), 1, 11);
+    }
+
+    [Fact]
     public void SineFit_WiderHiddenLayer_FitsBetterThenLevelsOff()
     {
         var rows = _run.Lines(@"^width\s+(\d+): mean squared error against sin x = ([\d.]+)$")
@@ -97,5 +118,11 @@ public class Lesson01FeedForwardClaimTests(Lesson01Fixture fixture) : IClassFixt
     public void Exercise11_Unsolved_FallsBackOnTheLibrary()
     {
         Assert.Contains("Exercise 1.1 (FFN forward (ReLU MLP)) is not done yet: using the library's implementation instead.", _run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Exercise12_Unsolved_FallsBackOnTheLibrary()
+    {
+        Assert.Contains("Exercise 1.2 (FFN backward (dx, dW₁, db₁, dW₂, db₂)) is not done yet: using the library's implementation instead.", _run.Stdout, StringComparison.Ordinal);
     }
 }

@@ -37,6 +37,7 @@ public class LayerTests
     [InlineData(Activation.ReGlu)]
     [InlineData(Activation.GeGlu)]
     [InlineData(Activation.SwiGlu)]
+    [InlineData(Activation.Glu)]
     public void FeedForward_Gradients_MatchFiniteDifferences(Activation activation) =>
         GradCheck.Layer(new FeedForward(6, activation, new Rng(4), hidden: 9), Compare.Randn(10 * 6, 5), Ctx);
 

@@ -44,6 +44,7 @@ public class TwinTests(ITestOutputHelper output)
     [InlineData(NormPlacement.DeepNorm, NormKind.LayerNorm, Activation.GeluTanh)]
     [InlineData(NormPlacement.ReZero, NormKind.LayerNorm, Activation.Silu)]
     [InlineData(NormPlacement.None, NormKind.Dyt, Activation.GeGlu)]
+    [InlineData(NormPlacement.PreLn, NormKind.LayerNorm, Activation.Glu)]
     public void TorchBlock_SameWeights_SameOutput(NormPlacement placement, NormKind norm, Activation activation)
     {
         var block = new TransformerBlock(new BlockConfig { Channels = 32, Heads = 4, Placement = placement, Norm = norm, Activation = activation, DeepNormAlpha = 1.7, DeepNormBeta = 0.6 }, new Rng(1));
