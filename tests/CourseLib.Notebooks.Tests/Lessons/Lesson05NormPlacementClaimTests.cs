@@ -124,31 +124,31 @@ public class Lesson05NormPlacementClaimTests(Lesson05Fixture fixture) : IClassFi
     {
         var grid = Grid();
         Assert.Equal(24, grid.Count);
-        Assert.True(grid[("PostLn", 2, "1e-03")] < grid[("PreLn", 2, "1e-03")] - 0.2, "at 2 layers and lr 1e-3 Post-LN should be clearly ahead");
-        foreach (string lr in new[] { "3e-03", "1e-02" })
+        Assert.True(grid[("PostLn", 2, "1e-3")] < grid[("PreLn", 2, "1e-3")] - 0.2, "at 2 layers and lr 1e-3 Post-LN should be clearly ahead");
+        foreach (string lr in new[] { "3e-3", "1e-2" })
         {
             Assert.True(grid[("PostLn", 2, lr)] <= 1.2 * grid[("PreLn", 2, lr)] + 0.005, $"at 2 layers and lr {lr} the two should be level");
         }
 
-        Assert.True(grid[("PostLn", 2, "3e-02")] > 2, "at 2 layers Post-LN should fail at 3e-2");
+        Assert.True(grid[("PostLn", 2, "3e-2")] > 2, "at 2 layers Post-LN should fail at 3e-2");
     }
 
     [Fact]
     public void Grid_DeeperPostLnWindowCloses_PreLnLearnsEverywhereFrom3e3()
     {
         var grid = Grid();
-        Assert.InRange(grid[("PostLn", 4, "3e-03")], 0.1, 1.5);
-        Assert.True(grid[("PostLn", 4, "3e-03")] > grid[("PreLn", 4, "3e-03")], "at 4 layers Post-LN should learn more slowly than Pre-LN");
-        Assert.True(grid[("PostLn", 4, "1e-02")] > 2 && grid[("PostLn", 4, "3e-02")] > 2, "at 4 layers Post-LN should fail above 3e-3");
-        foreach (string lr in new[] { "3e-03", "1e-02", "3e-02" })
+        Assert.InRange(grid[("PostLn", 4, "3e-3")], 0.1, 1.5);
+        Assert.True(grid[("PostLn", 4, "3e-3")] > grid[("PreLn", 4, "3e-3")], "at 4 layers Post-LN should learn more slowly than Pre-LN");
+        Assert.True(grid[("PostLn", 4, "1e-2")] > 2 && grid[("PostLn", 4, "3e-2")] > 2, "at 4 layers Post-LN should fail above 3e-3");
+        foreach (string lr in new[] { "3e-3", "1e-2", "3e-2" })
         {
             Assert.True(grid[("PostLn", 8, lr)] > 2, $"at 8 layers Post-LN should fail at {lr}");
         }
 
-        Assert.True(grid[("PostLn", 8, "1e-03")] > grid[("PreLn", 8, "1e-03")], "at 8 layers and 1e-3 Post-LN should be behind");
+        Assert.True(grid[("PostLn", 8, "1e-3")] > grid[("PreLn", 8, "1e-3")], "at 8 layers and 1e-3 Post-LN should be behind");
         foreach (int depth in new[] { 2, 4, 8 })
         {
-            foreach (string lr in new[] { "3e-03", "1e-02", "3e-02" })
+            foreach (string lr in new[] { "3e-3", "1e-2", "3e-2" })
             {
                 Assert.True(grid[("PreLn", depth, lr)] < 0.2, $"Pre-LN should learn at {depth} layers and lr {lr}");
             }
@@ -165,10 +165,10 @@ public class Lesson05NormPlacementClaimTests(Lesson05Fixture fixture) : IClassFi
                 Warmup: LessonRun.Parse(m.Groups[4].Value), Pre: LessonRun.Parse(m.Groups[5].Value)))
             .ToArray();
         var shallow = Assert.Single(rows, r => r.Depth == 2);
-        Assert.Equal("3e-02", shallow.Lr);
+        Assert.Equal("3e-2", shallow.Lr);
         Assert.True(shallow.Warmup < 0.05 && shallow.Warmup < shallow.Pre, $"warm-up should rescue 2 layers at 3e-2 and end below Pre-LN: {shallow}");
         Assert.Equal([2, 4, 8], rows.Select(r => r.Depth));
-        Assert.Equal(["3e-02", "1e-02", "3e-03"], rows.Select(r => r.Lr));
+        Assert.Equal(["3e-2", "1e-2", "3e-3"], rows.Select(r => r.Lr));
         Assert.All(rows.Where(r => r.Depth > 2), r => Assert.True(r.Warmup > 1, $"a 25-step warm-up in 100 steps should not rescue {r}"));
     }
 
