@@ -4,7 +4,10 @@
 //   backward  dx += dy·W                    dx[n, i] += Σ_o dy[n, o]·W[o, i]
 //             dW += dyᵀ·x                   dW[o, i] += Σ_n dy[n, o]·x[n, i]
 //             db += Σ_n dy[n, ·]            db[o]    += Σ_n dy[n, o]
-// Each product is one call of the packed SGEMM in Gemm.cs (NT, NN and TN respectively).
+// Each product is one call of the packed SGEMM in Gemm.cs (NT, NN and TN respectively), except the forward pass
+// of a few rows (N ≤ MatVecMaxRows, e.g. generating one token at a time): there every weight is used at most N
+// times, so packing W (a full copy of it) would cost more than it saves, and y is computed as dot products
+// straight off W's rows, each weight read once (a matrix–vector product).
 using System.Numerics.Tensors;
 
 namespace CourseLib.Kernels;
@@ -29,6 +32,12 @@ public static class Linear
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
     {
         ValidateForward(x, w, b, y, n, inDim, outDim);
+        if (n <= MatVecMaxRows)
+        {
+            ForwardFewRows(x, w, b, y, n, inDim, outDim);
+            return;
+        }
+
         if (b.IsEmpty)
         {
             Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: false);
@@ -42,6 +51,47 @@ public static class Linear
         }
 
         Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: true);
+    }
+
+    /// <summary>Up to this many rows, <see cref="Forward"/> runs dot products off W's rows instead of the packed GEMM.</summary>
+    public const int MatVecMaxRows = 4;
+
+    /// <summary>
+    /// y[r, o] = b[o] + x[r, :]·W[o, :] as one vectorised dot product per output (TensorPrimitives.Dot), output rows
+    /// split across threads for large W. No packing: each weight is read once from memory, which is what bounds
+    /// this regime (about two FLOPs per 4-byte weight and row).
+    /// </summary>
+    private static unsafe void ForwardFewRows(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int n, int inDim, int outDim)
+    {
+        fixed (float* px = x, pw = w, pb = b, py = y)
+        {
+            var body = new FewRowsBody(px, pw, b.IsEmpty ? null : pb, py, n, inDim, outDim);
+            if (KernelThreads.Max > 1 && (long)outDim * inDim >= Gemm.ParallelThreshold)
+            {
+                // Chunks of whole cache lines of y per thread, at least 64 outputs each.
+                KernelThreads.For(outDim, 64, ref body);
+            }
+            else
+            {
+                body.Run(0, outDim);
+            }
+        }
+    }
+
+    private readonly unsafe struct FewRowsBody(float* x, float* w, float* b, float* y, int n, int inDim, int outDim) : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            for (int o = start; o < end; o++)
+            {
+                var wo = new ReadOnlySpan<float>(w + ((long)o * inDim), inDim);
+                float bias = b is null ? 0f : b[o];
+                for (int r = 0; r < n; r++)
+                {
+                    y[((long)r * outDim) + o] = bias + TensorPrimitives.Dot(new ReadOnlySpan<float>(x + ((long)r * inDim), inDim), wo);
+                }
+            }
+        }
     }
 
     /// <summary>
