@@ -12,7 +12,9 @@ internal sealed class BenchmarkOptions
         "  --threads 1,2   thread counts to run each case with (KernelThreads.Max and torch.set_num_threads)\n" +
         "  --out <file>    Markdown table (default artifacts/benchmarks/results.md under the repository)\n" +
         "  --no-machine    skip the bandwidth and FMA-peak measurements\n" +
-        "  --cpu-time      time 1-thread rows in thread CPU time, not wall time (robust on a busy machine; Linux)";
+        "  --cpu-time      time 1-thread rows in thread CPU time, not wall time (robust on a busy machine; Linux)\n" +
+        "  --blocks        time all of ours' rounds, then all of libtorch's, instead of alternating batches: after a\n" +
+        "                  libtorch call, our multi-threaded kernels run at about half speed for a while (see Harness)";
 
     /// <summary>Set once at start-up: suites read it to offer fewer shapes in a smoke run.</summary>
     public static bool Quick { get; private set; }
@@ -31,10 +33,12 @@ internal sealed class BenchmarkOptions
 
     public bool CpuTime { get; private init; }
 
+    public bool Blocks { get; private init; }
+
     public static BenchmarkOptions Parse(string[] args)
     {
         string? filter = null, outFile = null;
-        bool quick = false, help = false, machine = true, cpuTime = false;
+        bool quick = false, help = false, machine = true, cpuTime = false, blocks = false;
         List<int> threads = [1, 2];
         for (int i = 0; i < args.Length; i++)
         {
@@ -59,6 +63,9 @@ internal sealed class BenchmarkOptions
                 case "--cpu-time":
                     cpuTime = OperatingSystem.IsLinux();
                     break;
+                case "--blocks":
+                    blocks = true;
+                    break;
                 case "--no-machine":
                     machine = false;
                     break;
@@ -71,7 +78,7 @@ internal sealed class BenchmarkOptions
         }
 
         Quick = quick;
-        return new BenchmarkOptions { Filter = filter, IsQuick = quick, Threads = threads, OutFile = outFile, MeasureMachine = machine, Help = help, CpuTime = cpuTime };
+        return new BenchmarkOptions { Filter = filter, IsQuick = quick, Threads = threads, OutFile = outFile, MeasureMachine = machine, Help = help, CpuTime = cpuTime, Blocks = blocks };
     }
 
     public bool Matches(string name) => Filter is null || name.Contains(Filter, StringComparison.OrdinalIgnoreCase);
