@@ -94,9 +94,9 @@ internal static class Harness
         long allocated = 0;
         if (blocks)
         {
-            // Each side alone: libtorch's idle OpenMP worker halves our multi-threaded kernels' speed for the next
-            // milliseconds (measured: LayerNorm 512×256 on 2 threads, 48 µs right after libtorch calls, 22 µs
-            // without), so alternating batches charges libtorch's threading to us.
+            // Each side alone. Interleaved on 2 threads, the libraries slow each other down (measured: our LayerNorm
+            // 512×256 takes 48 µs per call right after libtorch calls, 22 µs without); the mechanism is not known
+            // (neither side's idle threads keep spinning). See the README for when to trust which mode.
             for (int r = 0; r < rounds; r++)
             {
                 oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
