@@ -21,6 +21,8 @@ public sealed class MoeFeedForward : Layer
     private readonly List<int>[] _tokensOf;
     private float[][] _gathered = [];
     private float[] _fraction = [];
+    private int[] _chosen = [];
+    private float[]? _chosenGates;
 
     /// <summary>An MoE layer of <paramref name="experts"/> FFNs of width <paramref name="channels"/>.</summary>
     /// <param name="channels">C.</param>
@@ -124,47 +126,33 @@ public sealed class MoeFeedForward : Layer
         float[] p = Ensure(ref _probs, n * ne);
         Softmax.Forward(logits, p, n, ne);
 
-        // Route: each token's top-k experts by probability, first come first served up to capacity.
         int capacity = Capacity(n);
         foreach (var list in _tokensOf)
         {
             list.Clear();
         }
 
-        var assigned = new int[ne];
-        var order = new int[ne];
-        int dropped = 0;
-        for (int r = 0; r < n; r++)
+        // Each token's top-k experts (MoeRouting.TopK: highest probability first, ties to the lower index), then
+        // assignment in token order, first come first served, up to each expert's capacity.
+        if (_chosen.Length != n * TopK)
         {
-            for (int e = 0; e < ne; e++)
+            _chosen = new int[n * TopK];
+        }
+
+        MoeRouting.TopK(p, _chosen, Ensure(ref _chosenGates, n * TopK), n, ne, TopK);
+        var assigned = new int[ne];
+        int dropped = 0;
+        for (int i = 0; i < _chosen.Length; i++)
+        {
+            int expert = _chosen[i];
+            assigned[expert]++;
+            if (_tokensOf[expert].Count < capacity)
             {
-                order[e] = e;
+                _tokensOf[expert].Add(i / TopK);
             }
-
-            var row = p.AsSpan(r * ne, ne);
-            // Stable partial selection sort of the k largest; ties go to the lower expert index, deterministically.
-            for (int k = 0; k < TopK; k++)
+            else
             {
-                int best = k;
-                for (int j = k + 1; j < ne; j++)
-                {
-                    if (row[order[j]] > row[order[best]])
-                    {
-                        best = j;
-                    }
-                }
-
-                (order[k], order[best]) = (order[best], order[k]);
-                int expert = order[k];
-                assigned[expert]++;
-                if (_tokensOf[expert].Count < capacity)
-                {
-                    _tokensOf[expert].Add(r);
-                }
-                else
-                {
-                    dropped++;
-                }
+                dropped++;
             }
         }
 

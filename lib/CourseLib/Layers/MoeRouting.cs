@@ -52,7 +52,8 @@ public static class MoeRouting
                 order[j] = j;
             }
 
-            // The same stable partial selection sort as MoeFeedForward.Forward: strict > keeps the lower index on ties.
+            // Stable partial selection sort of the k largest (MoeFeedForward.Forward routes with it): strict > keeps
+            // the lower index on ties.
             for (int slot = 0; slot < k; slot++)
             {
                 int best = slot;
