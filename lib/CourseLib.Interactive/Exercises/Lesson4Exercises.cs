@@ -126,13 +126,14 @@ internal static class Lesson4Exercises
         float[] dy = Normal(seed + 200, n * c);
         float[] fx = Sublayers.Mixing(seed + 100, n, c)(x);
         Func<float[], float[]> back = MixingBackward(seed + 100, x, n, c);
+        float[] m = Sublayers.MixingMatrix(seed + 100, c);
         return new("finite differences of the forward pass (GradientChecker)", true, f => CallBackward(f, dy, fx, back, alpha[0]),
             () =>
             {
                 float[] xp = Copy(x), ap = Copy(alpha);
                 double Loss()
                 {
-                    double[] fp = MixingOracle(seed + 100, xp, n, c);
+                    double[] fp = Sublayers.MixingInDouble(m, xp, n, c);
                     double s = 0;
                     for (int i = 0; i < dy.Length; i++)
                     {
@@ -159,37 +160,15 @@ internal static class Lesson4Exercises
 
     private static CaseOutput[] Outputs((float[] Dx, float DAlpha) g) => [Out("dx", g.Dx), Out("dalpha", [g.DAlpha])];
 
-    // Sublayers.Mixing(seed, n, c) in double, for finite differences that float rounding does not swamp.
-    private static double[] MixingOracle(int seed, float[] v, int n, int c)
-    {
-        float[] m = Normal(seed, c * c, 1.0 / Math.Sqrt(c));
-        var y = new double[n * c];
-        for (int r = 0; r < n; r++)
-        {
-            for (int j = 0; j < c; j++)
-            {
-                double s = 0;
-                for (int k = 0; k < c; k++)
-                {
-                    s += (double)v[r * c + k] * m[j * c + k];
-                }
-
-                y[r * c + j] = Math.Tanh(s) + 0.1;
-            }
-        }
-
-        return y;
-    }
-
     /// <summary>
     /// J_F(x)ᵀ·g for <see cref="Sublayers.Mixing"/> at a fixed x (what a layer's Backward computes from its cache):
     /// F(v)[r, j] = tanh(s[r, j]) + 0.1 with s = v·Mᵀ, so (J_Fᵀ·g)[r, k] = Σⱼ g[r, j]·(1 − tanh²(s[r, j]))·M[j, k]. In double.
     /// </summary>
     private static Func<float[], float[]> MixingBackward(int seed, float[] x, int n, int c)
     {
-        float[] m = Normal(seed, c * c, 1.0 / Math.Sqrt(c));   // the same M as Sublayers.Mixing(seed, n, c)
+        float[] m = Sublayers.MixingMatrix(seed, c);
         // tanh′(s) = 1 − tanh²(s), and tanh(s) = F(x) − 0.1.
-        double[] slope = Array.ConvertAll(MixingOracle(seed, x, n, c), y => 1 - (y - 0.1) * (y - 0.1));
+        double[] slope = Array.ConvertAll(Sublayers.MixingInDouble(m, x, n, c), y => 1 - (y - 0.1) * (y - 0.1));
         return g =>
         {
             ArgumentNullException.ThrowIfNull(g);

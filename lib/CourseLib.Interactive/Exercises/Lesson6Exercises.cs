@@ -198,7 +198,7 @@ internal static class Lesson6Exercises
     /// </summary>
     internal static Func<float[], float[]> CausalMixing(int seed, int n, int c)
     {
-        float[] m = Normal(seed, c * c, 1.0 / Math.Sqrt(c));
+        float[] m = Sublayers.MixingMatrix(seed, c);
         return v =>
         {
             ArgumentNullException.ThrowIfNull(v);
