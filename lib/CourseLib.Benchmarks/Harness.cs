@@ -106,22 +106,21 @@ internal static class Harness
             {
                 torchTimes[r] = Time(c.Torch, k, clock);
             }
-
-            return new Result(c.Op, c.Shape, threads, Median(oursTimes), Median(torchTimes), c.Bytes, c.Flops,
-                (double)allocated / ((long)rounds * k), rounds * k);
         }
-
-        for (int r = 0; r < rounds; r++)
+        else
         {
-            if ((r & 1) == 0)
+            for (int r = 0; r < rounds; r++)
             {
-                oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
-                torchTimes[r] = Time(c.Torch, k, clock);
-            }
-            else
-            {
-                torchTimes[r] = Time(c.Torch, k, clock);
-                oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
+                if ((r & 1) == 0)
+                {
+                    oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
+                    torchTimes[r] = Time(c.Torch, k, clock);
+                }
+                else
+                {
+                    torchTimes[r] = Time(c.Torch, k, clock);
+                    oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);
+                }
             }
         }
 
