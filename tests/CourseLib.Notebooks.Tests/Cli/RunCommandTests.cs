@@ -14,7 +14,7 @@ public class RunCommandTests
         string bad = folder.Write("b-bad.dib", "#!markdown\n# Broken\n\n#!csharp\nvar x = 1;\nvar y = x / 0;\n");
         string outDir = Path.Combine(folder.Path, "out");
 
-        (int exit, string output, _) = RunnerProcess.Run(TimeSpan.FromMinutes(3), "run", folder.Path, "--out", outDir);
+        (int exit, string output, _) = RunnerProcess.Run(TimeSpan.FromMinutes(3), "run", folder.Path, "--out", outDir, "--site", Path.Combine(folder.Path, "site"));
 
         Assert.Equal(1, exit);
         Assert.Contains("b-bad.dib: cell 2", output, StringComparison.Ordinal);
@@ -34,7 +34,7 @@ public class RunCommandTests
         folder.Write("b-after.dib", "#!csharp\n1 + 1\n");
         string outDir = Path.Combine(folder.Path, "out");
 
-        (int exit, string output, TimeSpan elapsed) = RunnerProcess.Run(TimeSpan.FromMinutes(2), "run", folder.Path, "--out", outDir, "--cell-timeout", "5");
+        (int exit, string output, TimeSpan elapsed) = RunnerProcess.Run(TimeSpan.FromMinutes(2), "run", folder.Path, "--out", outDir, "--site", Path.Combine(folder.Path, "site"), "--cell-timeout", "5");
 
         Assert.Equal(1, exit);
         // Two worker starts plus a 5 s timeout: far below the 2-minute guard even on a busy machine.
@@ -76,7 +76,7 @@ public class RunCommandTests
         RunnerProcess.BuildReleaseLibrariesReferencedBy(notebooks);
         using var folder = new TempFolder();
 
-        (int exit, string output, _) = RunnerProcess.Run(TimeSpan.FromMinutes(20), "run", target, "--out", folder.Path);
+        (int exit, string output, _) = RunnerProcess.Run(TimeSpan.FromMinutes(20), "run", target, "--out", folder.Path, "--site", Path.Combine(folder.Path, "site"));
 
         Assert.True(exit == 0, output);
         NotebookResult[] results = Directory.GetFiles(folder.Path, "*.json").Select(ResultJson.Read).ToArray();
