@@ -18,6 +18,7 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -30,7 +31,9 @@ namespace CourseLib.Kernels;
 /// triangle (except inside the one 16-key vector that straddles the diagonal, whose extra lanes are discarded).
 /// It packs the head's keys transposed (<c>Kᵀ[d, T]</c>) and its values as rows padded to 16 floats, then handles
 /// four queries (and in backward four keys) per pass: each Vector512 load of Kᵀ, V, dout, Q or K feeds
-/// four fused multiply-adds into 16 register accumulators. Softmax rows go through <see cref="TensorPrimitives"/>.
+/// four fused multiply-adds into 16 register accumulators. With AVX-512 a softmax row is a few whole vectors and one
+/// masked one, exponentials from <see cref="Softmax"/>'s kernel (rows are T long at most, so five library calls per row
+/// used to cost more than the row); otherwise it goes through <see cref="TensorPrimitives"/>.
 /// Without AVX-512 (e.g. AMD Zen 3 machines) it runs one-row Vector256 kernels; without AVX2 the reference loops.
 /// Scratch comes from <see cref="ArrayPool{T}.Shared"/> and work goes to <see cref="KernelThreads"/>' parked helpers,
 /// so steady-state calls do not allocate, single- or multi-threaded; the backward pass
@@ -339,6 +342,11 @@ public static class Attention
 
     private static int Pad16(int n) => (n + 15) & ~15;
 
+    // The first 64-byte boundary at or after p (p + 16 floats at most). The scratch rows are all multiples of 16 floats,
+    // so every Vector512 load and store of scratch then stays inside one cache line; an array's own alignment varies
+    // from run to run, and split loads made these kernels up to ~25% slower in some processes.
+    private static unsafe float* AlignTo64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
     // Pointers and shape of one call; a plain struct the thread bodies carry (a span could not be a field).
     private readonly unsafe struct Job(float* qkv, float* seq, float* att, float* dqkv, int b, int t, int c, int heads)
     {
@@ -381,11 +389,12 @@ public static class Attention
         int dp = Pad16(d), tp = Pad16(t);
         float scale = 1f / MathF.Sqrt(d);
         int need = d * tp + t * dp + 4 * tp + 4 * dp;
-        float[] rented = ArrayPool<float>.Shared.Rent(need);
+        float[] rented = ArrayPool<float>.Shared.Rent(need + 16);
         try
         {
-            fixed (float* scratch = rented)
+            fixed (float* raw = rented)
             {
+                float* scratch = AlignTo64(raw);
                 float* kt = scratch;               // Kᵀ [d, tp]
                 float* vp = kt + d * tp;           // V [t, dp]
                 float* rows = vp + t * dp;         // raw scores of up to 4 queries [4, tp]
@@ -406,7 +415,7 @@ public static class Attention
                             kt[i * tp + t2] = k[i];
                         }
 
-                        new ReadOnlySpan<float>(k + c, d).CopyTo(new Span<float>(vp + t2 * dp, d));
+                        Copy(k + c, vp + t2 * dp, d);
                     }
 
                     // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
@@ -431,7 +440,7 @@ public static class Attention
 
                         for (int r = 0; r < 4; r++)
                         {
-                            new ReadOnlySpan<float>(outs + r * dp, d).CopyTo(new Span<float>(outBase + (long)(ti + r) * c, d));
+                            Copy(outs + r * dp, outBase + (long)(ti + r) * c, d);
                         }
                     }
 
@@ -441,7 +450,7 @@ public static class Attention
                         RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, rows);
                         SoftmaxRow(rows, n, scale, attBase + (long)ti * t, t);
                         WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, outs);
-                        new ReadOnlySpan<float>(outs, d).CopyTo(new Span<float>(outBase + (long)ti * c, d));
+                        Copy(outs, outBase + (long)ti * c, d);
                     }
                 }
             }
@@ -452,9 +461,15 @@ public static class Attention
         }
     }
 
-    // att[0..n) = softmax(scale · scores[0..n)), att[n..t) = 0; scores is overwritten.
+    // att[0..n) = softmax(scale · scores[0..n)), att[n..t) = 0; scores is overwritten. scores holds Pad16(n) floats.
     private static unsafe void SoftmaxRow(float* scores, int n, float scale, float* att, int t)
     {
+        if (Avx512F.IsSupported)
+        {
+            SoftmaxRow512(scores, n, scale, att, t);
+            return;
+        }
+
         var s = new Span<float>(scores, n);
         TensorPrimitives.Multiply(s, scale, s);
         TensorPrimitives.Subtract(s, TensorPrimitives.Max<float>(s), s);
@@ -464,9 +479,15 @@ public static class Attention
         new Span<float>(att + n, t - n).Clear();
     }
 
-    // ds[0..n) = att ⊙ (datt − att·datt) · scale; datt is overwritten.
+    // ds[0..n) = att ⊙ (datt − att·datt) · scale; datt is overwritten. datt and ds hold Pad16(n) floats, att n.
     private static unsafe void SoftmaxBackwardRow(float* datt, float* att, int n, float scale, float* ds)
     {
+        if (Avx512F.IsSupported)
+        {
+            SoftmaxBackwardRow512(datt, att, n, scale, ds);
+            return;
+        }
+
         var g = new Span<float>(datt, n);
         var a = new ReadOnlySpan<float>(att, n);
         var o = new Span<float>(ds, n);
@@ -475,17 +496,101 @@ public static class Attention
         TensorPrimitives.Multiply(o, scale, o);
     }
 
+    // The rows are short (n ≤ T, often ≤ 64): one pass per step over whole vectors, the ragged end under a lane
+    // mask (masked loads do not touch memory past n), instead of five library calls whose fixed cost dominates.
+    private static unsafe void SoftmaxRow512(float* scores, int n, float scale, float* att, int t)
+    {
+        int full = n & ~15, rem = n - full;
+        Vector512<float> tail = LaneMask(rem);
+        Vector512<float> ninf = Vector512.Create(float.NegativeInfinity);
+        Vector512<float> vmax = ninf;
+        for (int i = 0; i < full; i += 16)
+        {
+            vmax = Vector512.Max(vmax, Vector512.Load(scores + i));
+        }
+
+        if (rem > 0)
+        {
+            vmax = Vector512.Max(vmax, Vector512.ConditionalSelect(tail, Vector512.Load(scores + full), ninf));
+        }
+
+        // scale > 0, so max(scale·s) = scale·max(s); NaN anywhere makes the row NaN through the exponentials.
+        Vector256<float> m8 = Vector256.Max(vmax.GetLower(), vmax.GetUpper());
+        Vector128<float> m4 = Vector128.Max(m8.GetLower(), m8.GetUpper());
+        Vector512<float> shift = Vector512.Create(-scale * MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3])));
+        Vector512<float> vscale = Vector512.Create(scale);
+        Vector512<float> vsum = Vector512<float>.Zero;
+        for (int i = 0; i < full; i += 16)
+        {
+            Vector512<float> e = Softmax.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.Load(scores + i), vscale, shift));
+            e.Store(att + i);
+            vsum += e;
+        }
+
+        Vector512<float> last = Vector512<float>.Zero;
+        if (rem > 0)
+        {
+            last = Vector512.ConditionalSelect(tail, Softmax.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.Load(scores + full), vscale, shift)), Vector512<float>.Zero);
+            vsum += last;
+        }
+
+        float sum = Vector512.Sum(vsum);
+        Vector512<float> inv = Vector512.Create(sum == 0f ? 0f : 1f / sum);
+        for (int i = 0; i < full; i += 16)
+        {
+            (Vector512.Load(att + i) * inv).Store(att + i);
+        }
+
+        if (rem > 0)
+        {
+            Avx512F.MaskStore(att + full, tail, last * inv);
+        }
+
+        new Span<float>(att + n, t - n).Clear();
+    }
+
+    private static unsafe void SoftmaxBackwardRow512(float* datt, float* att, int n, float scale, float* ds)
+    {
+        int full = n & ~15, rem = n - full;
+        Vector512<float> tail = LaneMask(rem);
+        Vector512<float> vdot = Vector512<float>.Zero;
+        for (int i = 0; i < full; i += 16)
+        {
+            vdot = Vector512.FusedMultiplyAdd(Vector512.Load(att + i), Vector512.Load(datt + i), vdot);
+        }
+
+        Vector512<float> attLast = Vector512<float>.Zero;
+        if (rem > 0)
+        {
+            attLast = Avx512F.MaskLoad(att + full, tail, Vector512<float>.Zero);
+            vdot = Vector512.FusedMultiplyAdd(attLast, Vector512.ConditionalSelect(tail, Vector512.Load(datt + full), Vector512<float>.Zero), vdot);
+        }
+
+        Vector512<float> dot = Vector512.Create(Vector512.Sum(vdot));
+        Vector512<float> vscale = Vector512.Create(scale);
+        for (int i = 0; i < full; i += 16)
+        {
+            ((Vector512.Load(datt + i) - dot) * Vector512.Load(att + i) * vscale).Store(ds + i);
+        }
+
+        if (rem > 0)
+        {
+            Avx512F.MaskStore(ds + full, tail, (Vector512.Load(datt + full) - dot) * attLast * vscale);
+        }
+    }
+
     private static unsafe void BackwardRange(Job job, int start, int end)
     {
         int t = job.T, c = job.C, d = job.D, c3 = 3 * c;
         int dp = Pad16(d), tp = Pad16(t);
         float scale = 1f / MathF.Sqrt(d);
         long need = 3L * t * dp + (long)d * tp + (long)t * tp + 4L * tp + 4L * dp;
-        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)need));
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)need + 16));
         try
         {
-            fixed (float* scratch = rented)
+            fixed (float* raw = rented)
             {
+                float* scratch = AlignTo64(raw);
                 float* qp = scratch;               // Q [t, dp]
                 float* kp = qp + t * dp;           // K [t, dp]
                 float* dop = kp + t * dp;          // dout [t, dp]
@@ -505,9 +610,9 @@ public static class Attention
                     for (int t2 = 0; t2 < t; t2++)
                     {
                         float* q = seqBase + (long)t2 * c3;
-                        new ReadOnlySpan<float>(q, d).CopyTo(new Span<float>(qp + t2 * dp, d));
-                        new ReadOnlySpan<float>(q + c, d).CopyTo(new Span<float>(kp + t2 * dp, d));
-                        new ReadOnlySpan<float>(doutBase + (long)t2 * c, d).CopyTo(new Span<float>(dop + t2 * dp, d));
+                        Copy(q, qp + t2 * dp, d);
+                        Copy(q + c, kp + t2 * dp, d);
+                        Copy(doutBase + (long)t2 * c, dop + t2 * dp, d);
                         float* v = q + 2 * c;
                         for (int i = 0; i < d; i++)
                         {
@@ -600,11 +705,56 @@ public static class Attention
         }
     }
 
+    // dst[0..d) += src[0..d). A head's row is short (d = C/H, often 16–64), so with AVX-512 it is whole vectors and
+    // one masked one, not a library call whose fixed cost is larger than the work.
     private static unsafe void AddInto(float* src, float* dst, int d)
     {
+        if (Avx512F.IsSupported)
+        {
+            int i = 0;
+            for (; i + 16 <= d; i += 16)
+            {
+                (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
+            }
+
+            if (i < d)
+            {
+                Vector512<float> m = LaneMask(d - i);
+                Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(dst + i, m, Vector512<float>.Zero) + Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
+            }
+
+            return;
+        }
+
         var target = new Span<float>(dst, d);
         TensorPrimitives.Add(target, new ReadOnlySpan<float>(src, d), target);
     }
+
+    // dst[0..d) = src[0..d), for the same short rows as AddInto.
+    private static unsafe void Copy(float* src, float* dst, int d)
+    {
+        if (Avx512F.IsSupported)
+        {
+            int i = 0;
+            for (; i + 16 <= d; i += 16)
+            {
+                Vector512.Load(src + i).Store(dst + i);
+            }
+
+            if (i < d)
+            {
+                Vector512<float> m = LaneMask(d - i);
+                Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
+            }
+
+            return;
+        }
+
+        new ReadOnlySpan<float>(src, d).CopyTo(new Span<float>(dst, d));
+    }
+
+    // All bits set in lanes 0 .. n − 1 (n ≤ 16), as a float vector for the masked loads and stores.
+    private static Vector512<float> LaneMask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
     /// <summary>
     /// y[0 .. 16·nvec) = Σ_i a[i] · m[i, 0 .. 16·nvec) with m's rows <paramref name="stride"/> apart: one row of a

@@ -10,7 +10,7 @@
 // loss_n is computed from the log-sum-exp, not as −log(probs), so it stays finite and exact when the target's
 // probability underflows. Targets must be in [−1, V); anything else throws before any work. If every row is
 // ignored, M = 0 and L = NaN (0/0), as PyTorch's cross_entropy with reduction "mean"; Backward then adds
-// nothing. Row losses are summed in double. NaN/∞ in a row's logits make that row's probs and loss NaN.
+// nothing. Row losses are summed in double (their log Σ terms as the log of a running product, see Rows). NaN/∞ in a row's logits make that row's probs and loss NaN.
 using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels;
@@ -187,21 +187,37 @@ public static class SoftmaxCrossEntropy
         return count;
     }
 
+    // Σ over rows of log Σ + max − logit[target]. The log Σ terms are taken as the log of their product, one Math.Log
+    // per ~100 rows instead of one per row (a log costs more than the whole softmax of a 64-wide row): every Σ is in
+    // [1, V] (the largest term is exactly 1), so the running product only grows and is logged before it nears
+    // double's limit. A NaN Σ makes the product, and so the loss, NaN.
     private static unsafe double Rows(float* logits, int* targets, float* probs, int start, int end, int v)
     {
-        double total = 0;
-        for (int row = start; row < end; row++)
+        const int Chunk = 64;
+        float* maxes = stackalloc float[Chunk];
+        float* sums = stackalloc float[Chunk];
+        double total = 0, product = 1;
+        for (int first = start; first < end; first += Chunk)
         {
-            long o = (long)row * v;
-            (float max, float sum) = Softmax.Row(logits + o, probs + o, v);
-            int t = targets[row];
-            if (t >= 0)
+            int last = Math.Min(end, first + Chunk);
+            Softmax.Rows(logits, probs, first, last, v, maxes - first, sums - first);
+            for (int row = first; row < last; row++)
             {
-                total += Math.Log(sum) + max - logits[o + t];
+                int t = targets[row];
+                if (t >= 0)
+                {
+                    product *= sums[row - first];
+                    total += maxes[row - first] - logits[(long)row * v + t];
+                    if (product > 1e280)
+                    {
+                        total += Math.Log(product);
+                        product = 1;
+                    }
+                }
             }
         }
 
-        return total;
+        return total + Math.Log(product);
     }
 
     // Per-thread partial sums on the stack, added in thread order, so the loss does not depend on scheduling.

@@ -40,6 +40,30 @@ public class SoftmaxCrossEntropyTests
     }
 
     [Fact]
+    public void Forward_ManyRowsWithLargeSums_LossMatchesReference()
+    {
+        // Small logits make every row's Σ close to V = 300, so the running product of the Σs that replaces one log
+        // per row passes 1e280 every ~110 rows and is logged and restarted several times over 1,000 rows.
+        const int n = 1000, v = 300;
+        float[] logits = Randn(n * v, 41, 0.01f);
+        int[] t = Targets(n, v, 42);
+        float[] p = new float[n * v], p0 = new float[n * v];
+        float loss = SoftmaxCrossEntropy.Forward(logits, t, p, n, v);
+        float loss0 = SoftmaxCrossEntropy.ForwardReference(logits, t, p0, n, v);
+        Assert.True(Math.Abs(loss - loss0) <= 1e-6 * Math.Abs(loss0), $"loss {loss} vs {loss0}");
+    }
+
+    [Fact]
+    public void Forward_NaNLogitInOneRow_LossIsNaN()
+    {
+        const int n = 9, v = 40;
+        float[] logits = Randn(n * v, 43);
+        logits[5 * v + 37] = float.NaN;
+        float[] p = new float[n * v];
+        Assert.True(float.IsNaN(SoftmaxCrossEntropy.Forward(logits, Targets(n, v, 44, withIgnored: false), p, n, v)));
+    }
+
+    [Fact]
     public void ForwardBackward_LargeThreadedShape_MatchReference()
     {
         const int n = 128, v = 2000;

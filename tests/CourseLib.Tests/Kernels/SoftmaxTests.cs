@@ -115,6 +115,35 @@ public class SoftmaxTests
     }
 
     [Fact]
+    public void Forward_SpecialValuesInFourRowBlocks_SameAsOneRowAtATime()
+    {
+        // Rows go through the four-rows-at-once path in blocks of 4 and one at a time after that; special values
+        // in every position of a block, including the masked tail vector (c = 40 = 2·16 + 8), must come out alike.
+        const int n = 8, c = 40;
+        float[] x = Randn(n * c, 39);
+        x[3] = float.NaN;                                  // row 0: NaN in the first vector
+        x[c + 37] = float.NaN;                             // row 1: NaN in the masked tail
+        x[2 * c + 20] = float.PositiveInfinity;            // row 2: +∞
+        Array.Fill(x, float.NegativeInfinity, 3 * c, c);   // row 3: all −∞
+        x[4 * c + 39] = float.NegativeInfinity;            // row 4: one −∞ in the tail
+        x[5 * c + 39] = float.PositiveInfinity;            // row 5: +∞ in the tail
+        float[] y = new float[n * c];
+        Softmax.Forward(x, y, n, c);
+        for (int row = 0; row < n; row++)
+        {
+            float[] alone = new float[c];
+            Softmax.Forward(x.AsSpan(row * c, c), alone, 1, c);
+            float[] got = y.AsSpan(row * c, c).ToArray();
+            Assert.Equal(alone.Select(float.IsNaN), got.Select(float.IsNaN));
+            Compare.Close(got.Where(v => !float.IsNaN(v)).ToArray(), alone.Where(v => !float.IsNaN(v)).ToArray(), 1e-6, 0, $"row {row}");
+        }
+
+        Assert.All(new[] { 0, 1, 2, 3, 5 }, row => Assert.All(y.AsSpan(row * c, c).ToArray(), v => Assert.True(float.IsNaN(v), $"row {row} should be NaN")));
+        Assert.Equal(0f, y[4 * c + 39]);
+        Assert.All(y.AsSpan(6 * c, 2 * c).ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
     public void ForwardBackward_BadArguments_ThrowNamingTheArgument()
     {
         float[] x = new float[12], y = new float[12], dx = new float[12];
