@@ -10,7 +10,8 @@
 // loss_n is computed from the log-sum-exp, not as −log(probs), so it stays finite and exact when the target's
 // probability underflows. Targets must be in [−1, V); anything else throws before any work. If every row is
 // ignored, M = 0 and L = NaN (0/0), as PyTorch's cross_entropy with reduction "mean"; Backward then adds
-// nothing. Row losses are summed in double (their log Σ terms as the log of a running product, see Rows). NaN/∞ in a row's logits make that row's probs and loss NaN.
+// nothing. Row losses are summed in double (their log Σ terms as the log of a running product, see Rows).
+// NaN/∞ in a row's logits make that row's probs and loss NaN.
 using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels;
