@@ -12,6 +12,7 @@
 // One pass per row computes sum and Σsum together; the row is then in L1 for the variance and the normalize
 // passes, so the fused kernel reads x and r once and writes sum and y once. Numerics as LayerNorm.
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -42,12 +43,12 @@ public static class ResidualLayerNorm
             int minRows = LayerNorm.MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                var body = new ForwardBody(px, pr, pg, pb, ps, py, pm, pv, c, eps);
+                var body = new ForwardBody(px, pr, pg, pb, ps, py, pm, pv, c, eps, LayerNorm.Streams((long)n * c));
                 KernelThreads.For(n, minRows, ref body);
             }
             else
             {
-                ForwardRows(px, pr, pg, pb, ps, py, pm, pv, 0, n, c, eps);
+                ForwardRows(px, pr, pg, pb, ps, py, pm, pv, 0, n, c, eps, LayerNorm.Streams((long)n * c));
             }
         }
     }
@@ -133,22 +134,36 @@ public static class ResidualLayerNorm
     }
 
     private readonly unsafe struct ForwardBody(float* x, float* r, float* gamma, float* beta, float* sum, float* y, float* mean,
-        float* rstd, int c, float eps) : IRangeBody
+        float* rstd, int c, float eps, bool streaming) : IRangeBody
     {
-        public void Run(int start, int end) => ForwardRows(x, r, gamma, beta, sum, y, mean, rstd, start, end, c, eps);
+        public void Run(int start, int end) => ForwardRows(x, r, gamma, beta, sum, y, mean, rstd, start, end, c, eps, streaming);
     }
 
+    // y streams past the caches when it is large (see LayerNorm.Streams); sum does not, its row is read back.
     private static unsafe void ForwardRows(float* x, float* r, float* gamma, float* beta, float* sum, float* y,
-        float* mean, float* rstd, int start, int end, int c, float eps)
+        float* mean, float* rstd, int start, int end, int c, float eps, bool streaming)
     {
         for (int row = start; row < end; row++)
         {
             long o = (long)row * c;
             float m = AddAndSum(x + o, r + o, sum + o, c) / c;
             float s = 1f / MathF.Sqrt(LayerNorm.SquaredDeviation(sum + o, c, m) / c + eps);
-            LayerNorm.Normalize(sum + o, gamma, beta, y + o, c, m, s);
+            if (streaming)
+            {
+                LayerNorm.NormalizeStreaming(sum + o, gamma, beta, y + o, c, m, s);
+            }
+            else
+            {
+                LayerNorm.Normalize(sum + o, gamma, beta, y + o, c, m, s);
+            }
+
             mean[row] = m;
             rstd[row] = s;
+        }
+
+        if (streaming)
+        {
+            Sse.StoreFence();
         }
     }
 

@@ -36,6 +36,25 @@ public class LayerNormTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void Forward_OutputLargeEnoughToStream_MatchesReference(int yOffset)
+    {
+        // 2,100 × 1,031 floats is 8.7 MB, past the size where y is written with non-temporal stores; odd C and an
+        // offset into y put every row at a different alignment, so each row has a scalar head and tail.
+        const int n = 2100, c = 1031;
+        Assert.True(LayerNorm.Streams((long)n * c));
+        var (x, g, b) = Inputs(n, c, 77);
+        float[] buffer = new float[n * c + yOffset], m = new float[n], r = new float[n];
+        float[] y0 = new float[n * c], m0 = new float[n], r0 = new float[n];
+        LayerNorm.Forward(x, g, b, buffer.AsSpan(yOffset, n * c), m, r, n, c);
+        LayerNorm.ForwardReference(x, g, b, y0, m0, r0, n, c);
+        Compare.Close(buffer.AsSpan(yOffset).ToArray(), y0, 1e-5, 1e-6, $"y (offset {yOffset})");
+        Compare.Close(r, r0, 1e-5, 0, "rstd");
+        Assert.All(buffer.AsSpan(0, yOffset).ToArray(), v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void Backward_EveryCAndOddRows_MatchesReferenceAndAccumulates()
     {

@@ -43,6 +43,20 @@ public class ResidualLayerNormTests
     }
 
     [Fact]
+    public void Forward_OutputLargeEnoughToStream_MatchesReference()
+    {
+        // y past the streaming size (8.7 MB, see LayerNorm.Streams), odd C so rows start at every alignment.
+        const int n = 2100, c = 1031;
+        var (x, r, g, b) = Inputs(n, c, 78);
+        float[] s = new float[n * c], y = new float[n * c], m = new float[n], v = new float[n];
+        float[] s0 = new float[n * c], y0 = new float[n * c], m0 = new float[n], v0 = new float[n];
+        ResidualLayerNorm.Forward(x, r, g, b, s, y, m, v, n, c);
+        ResidualLayerNorm.ForwardReference(x, r, g, b, s0, y0, m0, v0, n, c);
+        Assert.Equal(s0, s);
+        Compare.Close(y, y0, 1e-5, 1e-6, "y");
+    }
+
+    [Fact]
     public void Forward_SameAsAddThenLayerNorm()
     {
         const int n = 300, c = 256; // above the threading threshold
