@@ -45,6 +45,10 @@ internal static class ActivationMath
     private const float E0 = -1.26551223f, E1 = 1.00002368f, E2 = 0.37409196f, E3 = 0.09678418f, E4 = -0.18628806f;
     private const float E5 = 0.27886807f, E6 = -1.13520398f, E7 = 1.48851587f, E8 = -0.82215223f, E9 = 0.17087277f;
 
+    // R(a) = Φ(−a)·e^(a²/2) ≈ (R0 + R1·a + … + R4·a⁴)/(1 + S1·a + … + S5·a⁵) on [0, 20], see GaussianTailRatio.
+    private const float R0 = 5.0000000501e-01f, R1 = 4.4685492581e-01f, R2 = 1.8965073433e-01f, R3 = 4.2815660881e-02f, R4 = 4.4452425019e-03f;
+    private const float S1 = 1.6915951008e+00f, S2 = 1.2289915452e+00f, S3 = 4.8642102221e-01f, S4 = 1.0732691559e-01f, S5 = 1.1142508001e-02f;
+
     // e^(−x²/2) underflows float beyond |x| = 14.4; clamping x at ±20 (NaN passes) keeps x² finite, so ±∞ give
     // Φ = 0 or 1 and φ = 0 instead of ∞ − ∞ in the exact tail of x².
     internal const float GaussClamp = 20f;
@@ -126,8 +130,8 @@ internal static class ActivationMath
         return p * s1 * s2;
     }
 
-    // 1/d for d in [1, 15]: vrcp14ps (relative error < 2^−14) and one Newton step, e·(2 − d·e), leave < 2^−27 —
-    // below float rounding — in three pipelined instructions instead of a divide.
+    // 1/d for d in [1, 15] (erfc's t) or [1, 4e4] (GaussianTailRatio's Q): vrcp14ps (relative error < 2^−14) and one
+    // Newton step, e·(2 − d·e), leave < 2^−27 — below float rounding — in three pipelined instructions instead of a divide.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Reciprocal(Vector512<float> d)
     {
@@ -224,6 +228,27 @@ internal static class ActivationMath
         Vector512<float> erfc = t * Exp(x2 * Vector512.Create(-0.5f), Vector512.FusedMultiplyAdd(x2Lo, Vector512.Create(-0.5f), ErfcPolynomial(t)));
         Vector512<float> half = erfc * Vector512.Create(0.5f);
         return Vector512.ConditionalSelect(Vector512.LessThan(xc, Vector512<float>.Zero), half, Vector512<float>.One - half);
+    }
+
+    /// <summary>
+    /// R(a) = Φ(−a)·e^(a²/2) per lane for 0 ≤ a ≤ GaussClamp, so that Φ(−a) = e^(−a²/2)·R(a) shares its exponential
+    /// with φ. R falls smoothly from ½ to ~1/(a√(2π)); a rational P₄(a)/Q₅(a) with positive coefficients (no cancellation)
+    /// fits it within 1.0e-8 relative on [0, 20] (Lawson-weighted linear least squares against mpmath, double precision);
+    /// evaluated in float it is within ~3e-7.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> GaussianTailRatio(Vector512<float> a)
+    {
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(R4), a, Vector512.Create(R3));
+        p = Vector512.FusedMultiplyAdd(p, a, Vector512.Create(R2));
+        p = Vector512.FusedMultiplyAdd(p, a, Vector512.Create(R1));
+        p = Vector512.FusedMultiplyAdd(p, a, Vector512.Create(R0));
+        Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.Create(S5), a, Vector512.Create(S4));
+        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(S3));
+        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(S2));
+        q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(S1));
+        q = Vector512.FusedMultiplyAdd(q, a, Vector512<float>.One);
+        return p * Reciprocal(q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -375,6 +400,22 @@ internal static class ActivationMath
         Vector256<float> erfc = t * Exp(x2 * Vector256.Create(-0.5f), Vector256.FusedMultiplyAdd(x2Lo, Vector256.Create(-0.5f), ErfcPolynomial(t)));
         Vector256<float> half = erfc * Vector256.Create(0.5f);
         return Vector256.ConditionalSelect(Vector256.LessThan(xc, Vector256<float>.Zero), half, Vector256<float>.One - half);
+    }
+
+    /// <summary>R(a) = Φ(−a)·e^(a²/2) per lane (see the Vector512 overload).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> GaussianTailRatio(Vector256<float> a)
+    {
+        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(R4), a, Vector256.Create(R3));
+        p = Vector256.FusedMultiplyAdd(p, a, Vector256.Create(R2));
+        p = Vector256.FusedMultiplyAdd(p, a, Vector256.Create(R1));
+        p = Vector256.FusedMultiplyAdd(p, a, Vector256.Create(R0));
+        Vector256<float> q = Vector256.FusedMultiplyAdd(Vector256.Create(S5), a, Vector256.Create(S4));
+        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(S3));
+        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(S2));
+        q = Vector256.FusedMultiplyAdd(q, a, Vector256.Create(S1));
+        q = Vector256.FusedMultiplyAdd(q, a, Vector256<float>.One);
+        return p / q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,8 +17,12 @@ namespace CourseLib.Kernels;
 /// 5e-8 / 9e-8 while libtorch's float kernels are 1.2e-7 / 1.7e-7 (exact) and 5e-8 / 4.3e-7 (tanh). Tests assert 1e-6.
 /// </para>
 /// <para>
-/// Speed (Zen 4, one thread, CourseLib.Benchmarks): the exact form runs at ~9–12 GB/s, 1.2–1.5× libtorch's forward
-/// time and 0.8–0.95× for forward + backward — libtorch's float erf is Abramowitz–Stegun 7.1.26, fewer operations than
+/// The backward pass gets Φ and φ from one exponential: φ = e^(−x²/2)/√(2π) and Φ(−|x|) = e^(−x²/2)·R(|x|) with a
+/// rational R (ActivationMath.GaussianTailRatio; ≤ 4e-7 relative in the tail, invisible in a slope that is ≤ 1.13).
+/// </para>
+/// <para>
+/// Speed (Zen 4, one thread, CourseLib.Benchmarks): the exact form runs at ~9–13 GB/s, 1.2–1.7× libtorch's forward
+/// time and 0.7–0.85× for forward + backward — libtorch's float erf is Abramowitz–Stegun 7.1.26, fewer operations than
 /// our erfc but 1.5e-7 absolute error and no accuracy left in the tail. The tanh form runs at 13–16 GB/s, 0.16–0.35×.
 /// Tiny tensors ([8, 64]) take ~0.4 µs forward, 15–30× less than one TorchSharp call.
 /// </para>

@@ -99,6 +99,26 @@ public class ActivationMathTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public void GaussianTailRatio_TimesExp_GivesLeftTailRelativeErrorBelow5e7(bool wide)
+    {
+        // Φ(−a) = e^(−a²/2)·R(a), as GELU's slope computes it, over the whole range where Φ(−a) is a normal float.
+        float[] a = Grid(0f, 13f, 200_001);
+        float[] y = Apply(a, wide,
+            v => ActivationMath.ExpMinusHalfSquare(v) * ActivationMath.GaussianTailRatio(v),
+            v => ActivationMath.ExpMinusHalfSquare(v) * ActivationMath.GaussianTailRatio(v));
+        double worst = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double want = ActivationMath.NormalCdf(-(double)a[i]);
+            worst = Math.Max(worst, Math.Abs(y[i] - want) / want);
+        }
+
+        Assert.True(worst <= 5e-7, $"e^(−a²/2)·R(a) worst relative error against Φ(−a) on [0, 13]: {worst:E2}");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public void SpecialValues_Vectorised_FollowLimitsAndPropagateNaN(bool wide)
     {
         float[] x = { float.NaN, float.NegativeInfinity, float.PositiveInfinity, -0f, 89f, -104f, -100f };
