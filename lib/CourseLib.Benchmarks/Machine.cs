@@ -46,8 +46,11 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
     {
         var s = new System.Text.StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"CPU: {Cpu}, {Environment.ProcessorCount} logical cores, AVX-512: {Vector512.IsHardwareAccelerated}, .NET {Environment.Version}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"Streaming bandwidth (triad a = b + s·c, 3×64 MB): {TriadGBs1:F1} GB/s on 1 thread, {TriadGBsN:F1} GB/s on {Threads}");
-        s.Append(CultureInfo.InvariantCulture, $"FMA peak (register-only, float32): {PeakGflops1:F1} GFLOP/s on 1 thread, {PeakGflopsN:F1} GFLOP/s on {Threads}");
+        // The second figure only when more threads than one were measured.
+        string triadN = Threads > 1 ? string.Create(CultureInfo.InvariantCulture, $", {TriadGBsN:F1} GB/s on {Threads}") : "";
+        string peakN = Threads > 1 ? string.Create(CultureInfo.InvariantCulture, $", {PeakGflopsN:F1} GFLOP/s on {Threads}") : "";
+        s.AppendLine(CultureInfo.InvariantCulture, $"Streaming bandwidth (triad a = b + s·c, 3×64 MB): {TriadGBs1:F1} GB/s on 1 thread{triadN}");
+        s.Append(CultureInfo.InvariantCulture, $"FMA peak (register-only, float32): {PeakGflops1:F1} GFLOP/s on 1 thread{peakN}");
         if (NominalGflops1 is double n)
         {
             // 32 FLOP/cycle/core (16 float FMAs); the clock /proc/cpuinfo reports is the base one, boost runs higher.
