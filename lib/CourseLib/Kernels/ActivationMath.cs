@@ -233,8 +233,8 @@ internal static class ActivationMath
     /// <summary>
     /// R(a) = Φ(−a)·e^(a²/2) per lane for 0 ≤ a ≤ GaussClamp, so that Φ(−a) = e^(−a²/2)·R(a) shares its exponential
     /// with φ. R falls smoothly from ½ to ~1/(a√(2π)); a rational P₄(a)/Q₅(a) with positive coefficients (no cancellation)
-    /// fits it within 1.0e-8 relative on [0, 20] (Lawson-weighted linear least squares against mpmath, double precision);
-    /// evaluated in float it is within ~3e-7.
+    /// fits it within 1.0e-8 relative on [0, 20] (Kernels/Fits/gaussian_tail_ratio.py: Loeb/Lawson-weighted least squares
+    /// against mpmath); evaluated in float it is within ~3e-7.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> GaussianTailRatio(Vector512<float> a)
