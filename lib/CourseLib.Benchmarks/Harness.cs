@@ -64,7 +64,7 @@ internal static class Harness
 
         KernelThreads.Max = restoreThreads;
         string file = options.OutFile ?? Path.Combine(RepositoryRoot(), "artifacts", "benchmarks", "results.md");
-        WriteMarkdown(file, header.ToString(), results);
+        WriteMarkdown(file, header.ToString(), results, options.Blocks);
         Console.WriteLine();
         Console.WriteLine($"{results.Count} measurements; Markdown table written to {file}");
         return 0;
@@ -200,7 +200,7 @@ internal static class Harness
         return Directory.GetCurrentDirectory();
     }
 
-    private static void WriteMarkdown(string file, string header, List<Result> results)
+    private static void WriteMarkdown(string file, string header, List<Result> results, bool blocks)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         var md = new StringBuilder();
@@ -212,7 +212,9 @@ internal static class Harness
         }
 
         md.AppendLine();
-        md.AppendLine("Median time per call, ours and libtorch interleaved in one process; ratio = ours / libtorch (< 1 is faster).");
+        md.AppendLine(blocks
+            ? "Median time per call, ours and libtorch in one process, each in its own block of rounds; ratio = ours / libtorch (< 1 is faster)."
+            : "Median time per call, ours and libtorch interleaved in one process; ratio = ours / libtorch (< 1 is faster).");
         md.AppendLine("Throughput: GFLOP/s where the op counts FLOPs, else GB/s of minimum memory traffic. Allocations: managed bytes per call of ours on the calling thread.");
         md.AppendLine();
         md.AppendLine("| op | shape | threads | ours µs | torch µs | ours/torch | ours | torch | alloc B/call |");

@@ -166,7 +166,9 @@ public class Lesson05NormPlacementClaimTests(Lesson05Fixture fixture) : IClassFi
             .ToArray();
         var shallow = Assert.Single(rows, r => r.Depth == 2);
         Assert.Equal("3e-2", shallow.Lr);
-        Assert.True(shallow.Warmup < 0.05 && shallow.Warmup < shallow.Pre, $"warm-up should rescue 2 layers at 3e-2 and end below Pre-LN: {shallow}");
+        // Both runs solve the task; below 0.01 their order is rounding noise (it flipped when the attention kernel's
+        // exponential changed), so the lesson claims "level with", not "below".
+        Assert.True(shallow.Warmup < 0.05 && Math.Abs(shallow.Warmup - shallow.Pre) < 0.01, $"warm-up should rescue 2 layers at 3e-2 and end level with Pre-LN: {shallow}");
         Assert.Equal([2, 4, 8], rows.Select(r => r.Depth));
         Assert.Equal(["3e-2", "1e-2", "3e-3"], rows.Select(r => r.Lr));
         Assert.All(rows.Where(r => r.Depth > 2), r => Assert.True(r.Warmup > 1, $"a 25-step warm-up in 100 steps should not rescue {r}"));
