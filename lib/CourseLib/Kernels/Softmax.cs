@@ -40,14 +40,14 @@ public static class Softmax
             }
             else
             {
-                Rows(px, py, 0, n, c, null, null);
+                Rows(px, py, 0, n, c, null, null, Interleaves(n, c));
             }
         }
     }
 
     private readonly unsafe struct ForwardBody(float* x, float* y, int c) : IRangeBody
     {
-        public void Run(int start, int end) => Rows(x, y, start, end, c, null, null);
+        public void Run(int start, int end) => Rows(x, y, start, end, c, null, null, Interleaves(end - start, c));
     }
 
     private readonly unsafe struct BackwardBody(float* dy, float* y, float* dx, int c) : IRangeBody
@@ -161,11 +161,13 @@ public static class Softmax
     /// <summary>
     /// Rows [start, end) of x[N, c] into y; each row's max and Σ go to <paramref name="maxes"/>[row] and
     /// <paramref name="sums"/>[row] when those are not null (SoftmaxCrossEntropy needs log Σ + max).
+    /// <paramref name="interleave"/> (from <see cref="Interleaves"/> on the whole input the caller works through)
+    /// picks four rows at a time.
     /// </summary>
-    internal static unsafe void Rows(float* x, float* y, int start, int end, int c, float* maxes, float* sums)
+    internal static unsafe void Rows(float* x, float* y, int start, int end, int c, float* maxes, float* sums, bool interleave)
     {
         int row = start;
-        if (Avx512F.IsSupported && c >= 16 && (long)(end - start) * c <= InterleaveMaxFloats)
+        if (interleave)
         {
             for (; row + 4 <= end; row += 4)
             {
@@ -192,6 +194,9 @@ public static class Softmax
     // Rows shorter than one vector keep the one-row path (their exp is MathF.Exp in the scalar tail), so the small
     // classifiers of the reproductions (2 classes, 14 tokens) train exactly as they were calibrated.
     private const long InterleaveMaxFloats = 1 << 19;
+
+    /// <summary>Whether <paramref name="rows"/> rows of <paramref name="c"/> (all a caller's rows, not one chunk of them) go four at a time.</summary>
+    internal static bool Interleaves(long rows, int c) => Avx512F.IsSupported && c >= 16 && rows * c <= InterleaveMaxFloats;
 
     /// <summary>
     /// Four rows at once, step by step (all four maxima, then all four exp-and-sum passes, then all four scalings):

@@ -44,7 +44,7 @@ public static class SoftmaxCrossEntropy
             double total;
             if (threads <= 1)
             {
-                total = Rows(pl, pt, pp, 0, n, v);
+                total = Rows(pl, pt, pp, 0, n, v, Softmax.Interleaves(n, v));
             }
             else
             {
@@ -192,7 +192,7 @@ public static class SoftmaxCrossEntropy
     // per ~100 rows instead of one per row (a log costs more than the whole softmax of a 64-wide row): every Σ is in
     // [1, V] (the largest term is exactly 1), so the running product only grows and is logged before it nears
     // double's limit. A NaN Σ makes the product, and so the loss, NaN.
-    private static unsafe double Rows(float* logits, int* targets, float* probs, int start, int end, int v)
+    private static unsafe double Rows(float* logits, int* targets, float* probs, int start, int end, int v, bool interleave)
     {
         const int Chunk = 64;
         float* maxes = stackalloc float[Chunk];
@@ -201,7 +201,7 @@ public static class SoftmaxCrossEntropy
         for (int first = start; first < end; first += Chunk)
         {
             int last = Math.Min(end, first + Chunk);
-            Softmax.Rows(logits, probs, first, last, v, maxes - first, sums - first);
+            Softmax.Rows(logits, probs, first, last, v, maxes - first, sums - first, interleave);
             for (int row = first; row < last; row++)
             {
                 int t = targets[row];
@@ -246,7 +246,8 @@ public static class SoftmaxCrossEntropy
         {
             for (int t = start; t < end; t++)
             {
-                partial[t] = Rows(logits, targets, probs, t * chunk, Math.Min(n, (t + 1) * chunk), v);
+                int first = t * chunk, last = Math.Min(n, (t + 1) * chunk);
+                partial[t] = Rows(logits, targets, probs, first, last, v, Softmax.Interleaves(last - first, v));
             }
         }
     }
