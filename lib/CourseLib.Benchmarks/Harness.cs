@@ -80,7 +80,10 @@ internal static class Harness
     {
         Func<double> clock = cpuTime ? ThreadCpuSeconds : WallSeconds;
         // Warm-up: JIT tiers, packing buffers, libtorch's thread pool and allocator; also the per-call estimate.
-        double warm = quick ? 0.05 : 0.25;
+        // A full run's 3 s of rounds absorbs the JIT's tier-up in the median; a --quick run times a few rounds only,
+        // so its warm-up must cover the tier-up itself: with 0.05 s (and still with 0.25 s) a whole training step ran
+        // partly unoptimised and timed 2.4× slower than it runs (6,636 vs 2,700 µs); with 1 s it timed 2,898.
+        double warm = quick ? 1.0 : 0.25;
         double ours = Warm(c.Ours, warm, clock), theirs = Warm(c.Torch, warm, clock);
 
         // k calls per timed batch so one batch lasts ~2 ms (timer noise ≪ 1 %), rounds to fill the time budget.

@@ -111,10 +111,27 @@ public static class Linear
         Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
     {
         ValidateBackward(dy, x, w, dx, dw, db, n, inDim, outDim);
+        Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx: true);
+    }
+
+    /// <summary>
+    /// As <see cref="Backward"/>, except that dx is overwritten (dx = dy·W) rather than accumulated into: a layer whose
+    /// dx buffer holds nothing to keep saves clearing it first (dW and db still accumulate).
+    /// </summary>
+    internal static void BackwardOverwritingDx(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
+    {
+        ValidateBackward(dy, x, w, dx, dw, db, n, inDim, outDim);
+        Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx: false);
+    }
+
+    private static void Gradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx)
+    {
         if (!dx.IsEmpty)
         {
-            // dx[n, I] += dy[n, O]·W[O, I]
-            Gemm.Multiply(false, false, n, inDim, outDim, dy, outDim, w, inDim, dx, inDim, accumulate: true);
+            // dx[n, I] (+)= dy[n, O]·W[O, I]
+            Gemm.Multiply(false, false, n, inDim, outDim, dy, outDim, w, inDim, dx, inDim, accumulate: accumulateDx);
         }
 
         if (!dw.IsEmpty)

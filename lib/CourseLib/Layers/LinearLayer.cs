@@ -66,8 +66,7 @@ public sealed class LinearLayer : Layer
     {
         CheckGradient(dy, _rows, OutputSize);
         float[] dx = Ensure(ref _dx, _rows * InputSize);
-        Array.Clear(dx);
-        Linear.Backward(dy, _x, Weight.Data, dx, Weight.Grad, Bias is null ? [] : Bias.Grad, _rows, InputSize, OutputSize);
+        Linear.BackwardOverwritingDx(dy, _x, Weight.Data, dx, Weight.Grad, Bias is null ? [] : Bias.Grad, _rows, InputSize, OutputSize);
         return dx;
     }
 

@@ -131,6 +131,24 @@ public sealed class LinearTests
         Compare.Close(db, Add(Add(db0, dbFresh), dbFresh), Rtol, Atol, "db after two calls");
     }
 
+    [Fact]
+    public void BackwardOverwritingDx_PrefilledDx_IsReplacedWhileDwAndDbAccumulate()
+    {
+        const int N = 23, I = 41, O = 35;
+        var (x, w, _, dy) = Inputs(N, I, O, seed: 15);
+        float[] dw0 = Compare.Randn(O * I, 16), db0 = Compare.Randn(O, 17);
+        float[] dxFresh = new float[N * I], dwFresh = new float[O * I], dbFresh = new float[O];
+        Linear.Backward(dy, x, w, dxFresh, dwFresh, dbFresh, N, I, O);
+
+        float[] dx = Compare.Randn(N * I, 18), dw = (float[])dw0.Clone(), db = (float[])db0.Clone();
+        dx[5] = float.NaN; // whatever the buffer held, NaN included, must not leak into the result
+        Linear.BackwardOverwritingDx(dy, x, w, dx, dw, db, N, I, O);
+
+        Assert.Equal(dxFresh, dx);
+        Compare.Close(dw, Add(dw0, dwFresh), Rtol, Atol, "dW = prefill + dyᵀ·x");
+        Compare.Close(db, Add(db0, dbFresh), Rtol, Atol, "db = prefill + Σ dy");
+    }
+
     [Theory]
     [InlineData(false, true, true)]
     [InlineData(true, false, true)]
