@@ -415,7 +415,7 @@ public static class Attention
                             kt[i * tp + t2] = k[i];
                         }
 
-                        Copy(k + c, vp + t2 * dp, d);
+                        RowVectors.Copy(vp + t2 * dp, k + c, d);
                     }
 
                     // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
@@ -440,7 +440,7 @@ public static class Attention
 
                         for (int r = 0; r < 4; r++)
                         {
-                            Copy(outs + r * dp, outBase + (long)(ti + r) * c, d);
+                            RowVectors.Copy(outBase + (long)(ti + r) * c, outs + r * dp, d);
                         }
                     }
 
@@ -450,7 +450,7 @@ public static class Attention
                         RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, rows);
                         SoftmaxRow(rows, n, scale, attBase + (long)ti * t, t);
                         WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, outs);
-                        Copy(outs, outBase + (long)ti * c, d);
+                        RowVectors.Copy(outBase + (long)ti * c, outs, d);
                     }
                 }
             }
@@ -501,7 +501,7 @@ public static class Attention
     private static unsafe void SoftmaxRow512(float* scores, int n, float scale, float* att, int t)
     {
         int full = n & ~15, rem = n - full;
-        Vector512<float> tail = LaneMask(rem);
+        Vector512<float> tail = RowVectors.LaneMask(rem);
         Vector512<float> ninf = Vector512.Create(float.NegativeInfinity);
         Vector512<float> vmax = ninf;
         for (int i = 0; i < full; i += 16)
@@ -552,7 +552,7 @@ public static class Attention
     private static unsafe void SoftmaxBackwardRow512(float* datt, float* att, int n, float scale, float* ds)
     {
         int full = n & ~15, rem = n - full;
-        Vector512<float> tail = LaneMask(rem);
+        Vector512<float> tail = RowVectors.LaneMask(rem);
         Vector512<float> vdot = Vector512<float>.Zero;
         for (int i = 0; i < full; i += 16)
         {
@@ -610,9 +610,9 @@ public static class Attention
                     for (int t2 = 0; t2 < t; t2++)
                     {
                         float* q = seqBase + (long)t2 * c3;
-                        Copy(q, qp + t2 * dp, d);
-                        Copy(q + c, kp + t2 * dp, d);
-                        Copy(doutBase + (long)t2 * c, dop + t2 * dp, d);
+                        RowVectors.Copy(qp + t2 * dp, q, d);
+                        RowVectors.Copy(kp + t2 * dp, q + c, d);
+                        RowVectors.Copy(dop + t2 * dp, doutBase + (long)t2 * c, d);
                         float* v = q + 2 * c;
                         for (int i = 0; i < d; i++)
                         {
@@ -641,7 +641,7 @@ public static class Attention
 
                         for (int r = 0; r < 4; r++)
                         {
-                            AddInto(grads + r * dp, gradBase + (long)(ti + r) * c3, d);
+                            RowVectors.Add(gradBase + (long)(ti + r) * c3, grads + r * dp, d);
                         }
                     }
 
@@ -651,7 +651,7 @@ public static class Attention
                         RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, rows);
                         SoftmaxBackwardRow(rows, attBase + (long)ti * t, n, scale, ds + (long)ti * tp);
                         WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, grads);
-                        AddInto(grads, gradBase + (long)ti * c3, d);
+                        RowVectors.Add(gradBase + (long)ti * c3, grads, d);
                     }
 
                     // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
@@ -663,13 +663,13 @@ public static class Attention
                         ColumnBlock(attBase + (long)j0 * t + k0, t, t - j0, dop, j0, dp, attBase, t, k0, grads);
                         for (int k = 0; k < 4; k++)
                         {
-                            AddInto(grads + k * dp, gradBase + (long)(k0 + k) * c3 + 2 * c, d);
+                            RowVectors.Add(gradBase + (long)(k0 + k) * c3 + 2 * c, grads + k * dp, d);
                         }
 
                         ColumnBlock(ds + (long)j0 * tp + k0, tp, t - j0, qp, j0, dp, ds, tp, k0, grads);
                         for (int k = 0; k < 4; k++)
                         {
-                            AddInto(grads + k * dp, gradBase + (long)(k0 + k) * c3 + c, d);
+                            RowVectors.Add(gradBase + (long)(k0 + k) * c3 + c, grads + k * dp, d);
                         }
                     }
 
@@ -677,9 +677,9 @@ public static class Attention
                     {
                         int m = t - k0;
                         WeightedRowSum(attBase + (long)k0 * t + k0, t, m, dop + k0 * dp, dp, grads);
-                        AddInto(grads, gradBase + (long)k0 * c3 + 2 * c, d);
+                        RowVectors.Add(gradBase + (long)k0 * c3 + 2 * c, grads, d);
                         WeightedRowSum(ds + (long)k0 * tp + k0, tp, m, qp + k0 * dp, dp, grads);
-                        AddInto(grads, gradBase + (long)k0 * c3 + c, d);
+                        RowVectors.Add(gradBase + (long)k0 * c3 + c, grads, d);
                     }
                 }
             }
@@ -704,57 +704,6 @@ public static class Attention
             }
         }
     }
-
-    // dst[0..d) += src[0..d). A head's row is short (d = C/H, often 16–64), so with AVX-512 it is whole vectors and
-    // one masked one, not a library call whose fixed cost is larger than the work.
-    private static unsafe void AddInto(float* src, float* dst, int d)
-    {
-        if (Avx512F.IsSupported)
-        {
-            int i = 0;
-            for (; i + 16 <= d; i += 16)
-            {
-                (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
-            }
-
-            if (i < d)
-            {
-                Vector512<float> m = LaneMask(d - i);
-                Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(dst + i, m, Vector512<float>.Zero) + Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
-            }
-
-            return;
-        }
-
-        var target = new Span<float>(dst, d);
-        TensorPrimitives.Add(target, new ReadOnlySpan<float>(src, d), target);
-    }
-
-    // dst[0..d) = src[0..d), for the same short rows as AddInto.
-    private static unsafe void Copy(float* src, float* dst, int d)
-    {
-        if (Avx512F.IsSupported)
-        {
-            int i = 0;
-            for (; i + 16 <= d; i += 16)
-            {
-                Vector512.Load(src + i).Store(dst + i);
-            }
-
-            if (i < d)
-            {
-                Vector512<float> m = LaneMask(d - i);
-                Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
-            }
-
-            return;
-        }
-
-        new ReadOnlySpan<float>(src, d).CopyTo(new Span<float>(dst, d));
-    }
-
-    // All bits set in lanes 0 .. n − 1 (n ≤ 16), as a float vector for the masked loads and stores.
-    private static Vector512<float> LaneMask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
     /// <summary>
     /// y[0 .. 16·nvec) = Σ_i a[i] · m[i, 0 .. 16·nvec) with m's rows <paramref name="stride"/> apart: one row of a

@@ -297,12 +297,12 @@ public static class LayerNorm
                 {
                     if (dgamma != null)
                     {
-                        Add(dgamma, part + (long)t * 2 * c, c);
+                        RowVectors.Add(dgamma, part + (long)t * 2 * c, c);
                     }
 
                     if (dbeta != null)
                     {
-                        Add(dbeta, part + ((long)t * 2 + 1) * c, c);
+                        RowVectors.Add(dbeta, part + ((long)t * 2 + 1) * c, c);
                     }
                 }
             }
@@ -656,23 +656,6 @@ public static class LayerNorm
 
         gSum = sg;
         gxSum = sgx;
-    }
-
-    private static unsafe void Add(float* dst, float* src, int c)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i <= c - 16; i += 16)
-            {
-                (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
-            }
-        }
-
-        for (; i < c; i++)
-        {
-            dst[i] += src[i];
-        }
     }
 
     private readonly unsafe struct ForwardBody(float* x, float* gamma, float* beta, float* y, float* mean, float* rstd, int c, float eps,

@@ -214,7 +214,7 @@ public static class Softmax
         Vector512<float> m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
         for (int i = 0; i < c; i += 16)
         {
-            Vector512<float> keep = LaneMask(c - i);
+            Vector512<float> keep = RowVectors.LaneMask(c - i);
             m0 = Vector512.MaxNative(m0, Avx512F.MaskLoad(x + i, keep, ninf));
             m1 = Vector512.MaxNative(m1, Avx512F.MaskLoad(x1 + i, keep, ninf));
             m2 = Vector512.MaxNative(m2, Avx512F.MaskLoad(x2 + i, keep, ninf));
@@ -226,7 +226,7 @@ public static class Softmax
         Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < c; i += 16)
         {
-            Vector512<float> keep = LaneMask(c - i);
+            Vector512<float> keep = RowVectors.LaneMask(c - i);
             Vector512<float> e0 = ExpNonPositive(Avx512F.MaskLoad(x + i, keep, ninf) - b0);
             Vector512<float> e1 = ExpNonPositive(Avx512F.MaskLoad(x1 + i, keep, ninf) - b1);
             Vector512<float> e2 = ExpNonPositive(Avx512F.MaskLoad(x2 + i, keep, ninf) - b2);
@@ -245,7 +245,7 @@ public static class Softmax
         Vector512<float> r0 = Vector512.Create(1f / sum0), r1 = Vector512.Create(1f / sum1), r2 = Vector512.Create(1f / sum2), r3 = Vector512.Create(1f / sum3);
         for (int i = 0; i < c; i += 16)
         {
-            Vector512<float> keep = LaneMask(c - i);
+            Vector512<float> keep = RowVectors.LaneMask(c - i);
             Avx512F.MaskStore(y + i, keep, Avx512F.MaskLoad(y + i, keep, Vector512<float>.Zero) * r0);
             Avx512F.MaskStore(y1 + i, keep, Avx512F.MaskLoad(y1 + i, keep, Vector512<float>.Zero) * r1);
             Avx512F.MaskStore(y2 + i, keep, Avx512F.MaskLoad(y2 + i, keep, Vector512<float>.Zero) * r2);
@@ -264,10 +264,6 @@ public static class Softmax
             sums[3] = sum3;
         }
     }
-
-    // All bits set in lanes 0 .. n − 1 (every lane for n ≥ 16), as a float vector for the masked loads and stores.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LaneMask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
     // The largest lane; MaxNative may drop a NaN, which then reappears in exp(x − max) and the sum.
     private static float MaxAcross(Vector512<float> v)
@@ -307,13 +303,7 @@ public static class Softmax
                 i += 16;
             }
 
-            a0 = Vector512.MaxNative(a0, a1);
-            Vector256<float> h = Vector256.MaxNative(a0.GetLower(), a0.GetUpper());
-            Vector128<float> q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
-            for (int k = 0; k < 4; k++)
-            {
-                m = MathF.Max(m, q[k]);
-            }
+            m = MaxAcross(Vector512.MaxNative(a0, a1));
         }
 
         if (Vector256.IsHardwareAccelerated && i <= c - 8)

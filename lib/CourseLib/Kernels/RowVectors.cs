@@ -1,0 +1,64 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CourseLib.Kernels;
+
+/// <summary>
+/// Helpers the row kernels share for short rows (an attention head's 16–64 floats, a softmax row, a per-thread
+/// partial of dγ): with AVX-512 a row is whole vectors and one masked vector for its ragged end — masked loads and
+/// stores do not touch memory past the mask — instead of a scalar tail or a library call, whose fixed cost is larger
+/// than the work on such rows.
+/// </summary>
+internal static class RowVectors
+{
+    /// <summary>All bits set in lanes 0 .. n − 1 (every lane for n ≥ 16), as a float vector for <c>Avx512F.MaskLoad</c> / <c>MaskStore</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> LaneMask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+
+    /// <summary>dst[0 .. n) += src[0 .. n).</summary>
+    internal static unsafe void Add(float* dst, float* src, int n)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            var target = new Span<float>(dst, n);
+            TensorPrimitives.Add(target, new ReadOnlySpan<float>(src, n), target);
+            return;
+        }
+
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
+        }
+
+        if (i < n)
+        {
+            Vector512<float> m = LaneMask(n - i);
+            Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(dst + i, m, Vector512<float>.Zero) + Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
+        }
+    }
+
+    /// <summary>dst[0 .. n) = src[0 .. n).</summary>
+    internal static unsafe void Copy(float* dst, float* src, int n)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(dst, n));
+            return;
+        }
+
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            Vector512.Load(src + i).Store(dst + i);
+        }
+
+        if (i < n)
+        {
+            Vector512<float> m = LaneMask(n - i);
+            Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
+        }
+    }
+}
