@@ -324,15 +324,7 @@ public static class LayerNorm
             long o = (long)row * c;
             float m = Sum(x + o, c) / c;
             float s = 1f / MathF.Sqrt(SquaredDeviation(x + o, c, m) / c + eps);
-            if (streaming)
-            {
-                NormalizeStreaming(x + o, gamma, beta, y + o, c, m, s);
-            }
-            else
-            {
-                Normalize(x + o, gamma, beta, y + o, c, m, s);
-            }
-
+            Normalize(x + o, gamma, beta, y + o, c, m, s, streaming);
             mean[row] = m;
             rstd[row] = s;
         }
@@ -344,18 +336,28 @@ public static class LayerNorm
     }
 
     /// <summary>
-    /// Whether an output of this many floats (the whole call's, whatever each thread's share) is written with non-temporal (streaming) stores: once it is several
-    /// times the L2 caches, it will not be in cache when read anyway, and an ordinary store first reads each line it
-    /// writes from memory, a third stream of traffic besides reading x and writing y. LayerNorm forward on
-    /// 4096×768 (12.6 MB out) measured ~1,280 µs with ordinary stores.
+    /// Whether an output of this many floats (the whole call's, whatever each thread's share) is written with
+    /// non-temporal (streaming) stores: once it is several times the L2 caches, it will not be in cache when read anyway,
+    /// and an ordinary store first reads each line it writes from memory, a third stream of traffic besides reading x
+    /// and writing y. LayerNorm forward on 4096×768 (12.6 MB out) measured ~1,280 µs with ordinary stores.
     /// </summary>
     internal static bool Streams(long floats) => Avx512F.IsSupported && floats * sizeof(float) >= StreamingMinBytes;
 
     private const long StreamingMinBytes = 8L << 20;
 
-    /// <summary><see cref="Normalize"/> with the 64-byte-aligned whole vectors of y stored non-temporally (call <see cref="Sse.StoreFence"/> after the last row).</summary>
-    internal static unsafe void NormalizeStreaming(float* x, float* gamma, float* beta, float* y, int c, float mean, float rstd)
+    /// <summary>
+    /// <see cref="Normalize(float*, float*, float*, float*, int, float, float)"/>; when <paramref name="streaming"/>
+    /// (see <see cref="Streams"/>), y's 64-byte-aligned whole vectors are stored non-temporally (call
+    /// <see cref="Sse.StoreFence"/> after the last row).
+    /// </summary>
+    internal static unsafe void Normalize(float* x, float* gamma, float* beta, float* y, int c, float mean, float rstd, bool streaming)
     {
+        if (!streaming)
+        {
+            Normalize(x, gamma, beta, y, c, mean, rstd);
+            return;
+        }
+
         int head = Math.Min(c, (int)((64 - ((nint)y & 63)) & 63) / sizeof(float));
         Normalize(x, gamma, beta, y, head, mean, rstd);
         int i = head;

@@ -148,15 +148,7 @@ public static class ResidualLayerNorm
             long o = (long)row * c;
             float m = AddAndSum(x + o, r + o, sum + o, c) / c;
             float s = 1f / MathF.Sqrt(LayerNorm.SquaredDeviation(sum + o, c, m) / c + eps);
-            if (streaming)
-            {
-                LayerNorm.NormalizeStreaming(sum + o, gamma, beta, y + o, c, m, s);
-            }
-            else
-            {
-                LayerNorm.Normalize(sum + o, gamma, beta, y + o, c, m, s);
-            }
-
+            LayerNorm.Normalize(sum + o, gamma, beta, y + o, c, m, s, streaming);
             mean[row] = m;
             rstd[row] = s;
         }
