@@ -515,9 +515,7 @@ public static class Attention
         }
 
         // scale > 0, so max(scale·s) = scale·max(s); NaN anywhere makes the row NaN through the exponentials.
-        Vector256<float> m8 = Vector256.Max(vmax.GetLower(), vmax.GetUpper());
-        Vector128<float> m4 = Vector128.Max(m8.GetLower(), m8.GetUpper());
-        Vector512<float> shift = Vector512.Create(-scale * MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3])));
+        Vector512<float> shift = Vector512.Create(-scale * RowVectors.MaxAcross(vmax));
         Vector512<float> vscale = Vector512.Create(scale);
         Vector512<float> vsum = Vector512<float>.Zero;
         for (int i = 0; i < full; i += 16)

@@ -7,7 +7,7 @@ namespace CourseLib.Kernels;
 
 /// <summary>
 /// Helpers the row kernels share for short rows (an attention head's 16–64 floats, a softmax row, a per-thread
-/// partial of dγ): with AVX-512 a row is whole vectors and one masked vector for its ragged end — masked loads and
+/// partial of dγ), and a row maximum's last step across the lanes: with AVX-512 a row is whole vectors and one masked vector for its ragged end — masked loads and
 /// stores do not touch memory past the mask — instead of a scalar tail or a library call, whose fixed cost is larger
 /// than the work on such rows.
 /// </summary>
@@ -16,6 +16,18 @@ internal static class RowVectors
     /// <summary>All bits set in lanes 0 .. n − 1 (every lane for n ≥ 16), as a float vector for <c>Avx512F.MaskLoad</c> / <c>MaskStore</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> LaneMask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+
+    /// <summary>
+    /// The largest lane. MaxNative may drop a NaN; the softmax callers see it again in exp(x − max) and the sum, so a
+    /// row with a NaN still comes out NaN.
+    /// </summary>
+    internal static float MaxAcross(Vector512<float> v)
+    {
+        Vector256<float> h = Vector256.MaxNative(v.GetLower(), v.GetUpper());
+        Vector128<float> q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
+        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        return MathF.Max(q[0], q[1]);
+    }
 
     /// <summary>dst[0 .. n) += src[0 .. n).</summary>
     internal static unsafe void Add(float* dst, float* src, int n)

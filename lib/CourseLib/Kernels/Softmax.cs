@@ -221,7 +221,7 @@ public static class Softmax
             m3 = Vector512.MaxNative(m3, Avx512F.MaskLoad(x3 + i, keep, ninf));
         }
 
-        float max0 = MaxAcross(m0), max1 = MaxAcross(m1), max2 = MaxAcross(m2), max3 = MaxAcross(m3);
+        float max0 = RowVectors.MaxAcross(m0), max1 = RowVectors.MaxAcross(m1), max2 = RowVectors.MaxAcross(m2), max3 = RowVectors.MaxAcross(m3);
         Vector512<float> b0 = Vector512.Create(max0), b1 = Vector512.Create(max1), b2 = Vector512.Create(max2), b3 = Vector512.Create(max3);
         Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < c; i += 16)
@@ -265,15 +265,6 @@ public static class Softmax
         }
     }
 
-    // The largest lane; MaxNative may drop a NaN, which then reappears in exp(x − max) and the sum.
-    private static float MaxAcross(Vector512<float> v)
-    {
-        Vector256<float> h = Vector256.MaxNative(v.GetLower(), v.GetUpper());
-        Vector128<float> q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
-        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
-        return MathF.Max(q[0], q[1]);
-    }
-
     /// <summary>One row: y = exp(x − max)/Σ, returning max and Σ (SoftmaxCrossEntropy needs log Σ + max).</summary>
     internal static unsafe (float Max, float Sum) Row(float* x, float* y, int c)
     {
@@ -303,7 +294,7 @@ public static class Softmax
                 i += 16;
             }
 
-            m = MaxAcross(Vector512.MaxNative(a0, a1));
+            m = RowVectors.MaxAcross(Vector512.MaxNative(a0, a1));
         }
 
         if (Vector256.IsHardwareAccelerated && i <= c - 8)
