@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CourseLib.Init;
 
 namespace CourseLib.Layers;
@@ -73,10 +74,7 @@ public sealed class Embedding : Module
             var dst = x.AsSpan(r * c, c);
             var tok = Token.Data.AsSpan(id * c, c);
             var pos = Position.Data.AsSpan(t * c, c);
-            for (int i = 0; i < c; i++)
-            {
-                dst[i] = tok[i] + pos[i];
-            }
+            TensorPrimitives.Add(tok, pos, dst);
         }
 
         _tokens = tokens;
@@ -99,11 +97,8 @@ public sealed class Embedding : Module
             var g = dx.AsSpan(r * c, c);
             var dt = Token.Grad.AsSpan(_tokens[r] * c, c);
             var dp = Position.Grad.AsSpan(r % _ctx.Time * c, c);
-            for (int i = 0; i < c; i++)
-            {
-                dt[i] += g[i];
-                dp[i] += g[i];
-            }
+            TensorPrimitives.Add(dt, g, dt);
+            TensorPrimitives.Add(dp, g, dp);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CourseLib.Init;
 using CourseLib.Kernels;
 
@@ -325,9 +326,15 @@ public sealed class TransformerBlock : Layer
     {
         float[] s = Ensure(ref _sum[i], x.Length);
         _fx[i] = fx;
-        for (int k = 0; k < s.Length; k++)
+        if (scale == 1f && gate == 1f)
         {
-            s[k] = scale * x[k] + gate * fx[k];
+            TensorPrimitives.Add(x, fx, s);
+        }
+        else
+        {
+            // Two roundings, as the plain loop scale·x[k] + gate·fx[k] (MultiplyAdd does not fuse).
+            TensorPrimitives.Multiply(fx, gate, s);
+            TensorPrimitives.MultiplyAdd(x, scale, s, s);
         }
 
         return s;
@@ -335,9 +342,13 @@ public sealed class TransformerBlock : Layer
 
     private static void Add(float[] dst, float[] a, float scaleA, float[] b)
     {
-        for (int k = 0; k < dst.Length; k++)
+        if (scaleA == 1f)
         {
-            dst[k] = scaleA * a[k] + b[k];
+            TensorPrimitives.Add(a, b, dst);
+        }
+        else
+        {
+            TensorPrimitives.MultiplyAdd(a, scaleA, b, dst);
         }
     }
 }
