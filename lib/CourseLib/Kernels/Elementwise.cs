@@ -290,19 +290,20 @@ internal static class Elementwise
         }
     }
 
-    internal static unsafe void Backward<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
+    /// <summary>dx += dy·f′(x), or dx = dy·f′(x) when <paramref name="accumulate"/> is false (a layer that owns dx skips clearing it).</summary>
+    internal static unsafe void Backward<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, bool accumulate = true)
         where TOp : struct, IActivation
     {
         int n = x.Length;
         if (n < 2 * MinPerThread || KernelThreads.Max == 1)
         {
-            BackwardRange<TOp>(dy, x, dx, Vector512.IsHardwareAccelerated);
+            BackwardRange<TOp>(dy, x, dx, Vector512.IsHardwareAccelerated, accumulate);
             return;
         }
 
         fixed (float* pdy = dy, px = x, pdx = dx)
         {
-            BackwardParallel<TOp>(pdy, px, pdx, n);
+            BackwardParallel<TOp>(pdy, px, pdx, n, accumulate);
         }
     }
 
@@ -314,11 +315,11 @@ internal static class Elementwise
         KernelThreads.For(n, MinPerThread, ref body);
     }
 
-    private static unsafe void BackwardParallel<TOp>(float* pdy, float* px, float* pdx, int n)
+    private static unsafe void BackwardParallel<TOp>(float* pdy, float* px, float* pdx, int n, bool accumulate)
         where TOp : struct, IActivation
     {
         bool wide = Vector512.IsHardwareAccelerated;
-        var body = new BackwardBody<TOp>(pdy, px, pdx, wide);
+        var body = new BackwardBody<TOp>(pdy, px, pdx, wide, accumulate);
         KernelThreads.For(n, MinPerThread, ref body);
     }
 
@@ -376,9 +377,9 @@ internal static class Elementwise
         }
     }
 
-    /// <summary>dx += dy·f′(x) on one contiguous range.</summary>
+    /// <summary>dx += dy·f′(x) on one contiguous range (dx = dy·f′(x), dx unread, when <paramref name="accumulate"/> is false).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackwardRange<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, bool wide)
+    internal static void BackwardRange<TOp>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, bool wide, bool accumulate = true)
         where TOp : struct, IActivation
     {
         int n = x.Length;
@@ -393,14 +394,14 @@ internal static class Elementwise
                 nuint o = (nuint)i;
                 Vector512<float> sa = TOp.Slope(Vector512.LoadUnsafe(ref xr, o), out _);
                 Vector512<float> sb = TOp.Slope(Vector512.LoadUnsafe(ref xr, o + 16), out _);
-                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o), sa, Vector512.LoadUnsafe(ref dxr, o)).StoreUnsafe(ref dxr, o);
-                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o + 16), sb, Vector512.LoadUnsafe(ref dxr, o + 16)).StoreUnsafe(ref dxr, o + 16);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o), sa, accumulate ? Vector512.LoadUnsafe(ref dxr, o) : default).StoreUnsafe(ref dxr, o);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, o + 16), sb, accumulate ? Vector512.LoadUnsafe(ref dxr, o + 16) : default).StoreUnsafe(ref dxr, o + 16);
             }
 
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 Vector512<float> slope = TOp.Slope(Vector512.LoadUnsafe(ref xr, (nuint)i), out _);
-                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, (nuint)i), slope, Vector512.LoadUnsafe(ref dxr, (nuint)i))
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref dyr, (nuint)i), slope, accumulate ? Vector512.LoadUnsafe(ref dxr, (nuint)i) : default)
                     .StoreUnsafe(ref dxr, (nuint)i);
             }
 
@@ -411,7 +412,11 @@ internal static class Elementwise
                 Span<float> bdy = buf[..16], bx = buf[16..32], bdx = buf[32..];
                 dy[i..n].CopyTo(bdy);
                 x[i..n].CopyTo(bx);
-                dx[i..n].CopyTo(bdx);
+                if (accumulate)
+                {
+                    dx[i..n].CopyTo(bdx);
+                }
+
                 Vector512<float> slope = TOp.Slope(Vector512.Create<float>(bx), out _);
                 Vector512.FusedMultiplyAdd(Vector512.Create<float>(bdy), slope, Vector512.Create<float>(bdx)).CopyTo(bdx);
                 bdx[..(n - i)].CopyTo(dx[i..]);
@@ -422,7 +427,7 @@ internal static class Elementwise
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 Vector256<float> slope = TOp.Slope(Vector256.LoadUnsafe(ref xr, (nuint)i), out _);
-                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref dyr, (nuint)i), slope, Vector256.LoadUnsafe(ref dxr, (nuint)i))
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref dyr, (nuint)i), slope, accumulate ? Vector256.LoadUnsafe(ref dxr, (nuint)i) : default)
                     .StoreUnsafe(ref dxr, (nuint)i);
             }
 
@@ -433,7 +438,11 @@ internal static class Elementwise
                 Span<float> bdy = buf[..8], bx = buf[8..16], bdx = buf[16..];
                 dy[i..n].CopyTo(bdy);
                 x[i..n].CopyTo(bx);
-                dx[i..n].CopyTo(bdx);
+                if (accumulate)
+                {
+                    dx[i..n].CopyTo(bdx);
+                }
+
                 Vector256<float> slope = TOp.Slope(Vector256.Create<float>(bx), out _);
                 Vector256.FusedMultiplyAdd(Vector256.Create<float>(bdy), slope, Vector256.Create<float>(bdx)).CopyTo(bdx);
                 bdx[..(n - i)].CopyTo(dx[i..]);
@@ -448,13 +457,14 @@ internal static class Elementwise
             ForwardRange<TOp>(new ReadOnlySpan<float>(x + start, end - start), new Span<float>(y + start, end - start), wide);
     }
 
-    private readonly unsafe struct BackwardBody<TOp>(float* dy, float* x, float* dx, bool wide) : IRangeBody
+    private readonly unsafe struct BackwardBody<TOp>(float* dy, float* x, float* dx, bool wide, bool accumulate) : IRangeBody
         where TOp : struct, IActivation
     {
         public void Run(int start, int end) => BackwardRange<TOp>(
             new ReadOnlySpan<float>(dy + start, end - start),
             new ReadOnlySpan<float>(x + start, end - start),
             new Span<float>(dx + start, end - start),
-            wide);
+            wide,
+            accumulate);
     }
 }

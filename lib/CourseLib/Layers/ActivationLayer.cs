@@ -41,22 +41,7 @@ public sealed class ActivationLayer : Layer
         _x = x;
         _rows = ctx.Rows;
         float[] y = Ensure(ref _y, x.Length);
-        switch (Activation)
-        {
-            case Activation.Relu:
-                Relu.Forward(x, y);
-                break;
-            case Activation.Gelu:
-                Gelu.Forward(x, y, GeluApproximation.None);
-                break;
-            case Activation.GeluTanh:
-                Gelu.Forward(x, y, GeluApproximation.Tanh);
-                break;
-            default:
-                Silu.Forward(x, y);
-                break;
-        }
-
+        ElementwiseActivation.Forward(Activation, x, y);
         LastOutput = y;
         return y;
     }
@@ -66,23 +51,7 @@ public sealed class ActivationLayer : Layer
     {
         CheckGradient(dy, _rows, Channels);
         float[] dx = Ensure(ref _dx, dy.Length);
-        Array.Clear(dx);
-        switch (Activation)
-        {
-            case Activation.Relu:
-                Relu.Backward(dy, _x, dx);
-                break;
-            case Activation.Gelu:
-                Gelu.Backward(dy, _x, dx, GeluApproximation.None);
-                break;
-            case Activation.GeluTanh:
-                Gelu.Backward(dy, _x, dx, GeluApproximation.Tanh);
-                break;
-            default:
-                Silu.Backward(dy, _x, dx);
-                break;
-        }
-
+        ElementwiseActivation.BackwardOverwriting(Activation, dy, _x, dx);
         return dx;
     }
 

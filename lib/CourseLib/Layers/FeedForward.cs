@@ -104,23 +104,13 @@ public sealed class FeedForward : Layer
         _rows = ctx.Rows;
         _h = Up.Forward(x, ctx);
         float[] a = Ensure(ref _a, _rows * Hidden);
-        switch (Activation)
+        if (IsGated)
         {
-            case Activation.Relu:
-                Relu.Forward(_h, a);
-                break;
-            case Activation.Gelu:
-                Gelu.Forward(_h, a, GeluApproximation.None);
-                break;
-            case Activation.GeluTanh:
-                Gelu.Forward(_h, a, GeluApproximation.Tanh);
-                break;
-            case Activation.Silu:
-                Silu.Forward(_h, a);
-                break;
-            default:
-                Gated.Forward(_h, a, _rows, Hidden, GateOf(Activation));
-                break;
+            Gated.Forward(_h, a, _rows, Hidden, GateOf(Activation));
+        }
+        else
+        {
+            ElementwiseActivation.Forward(Activation, _h, a);
         }
 
         LastOutput = Down.Forward(a, ctx);
@@ -133,24 +123,14 @@ public sealed class FeedForward : Layer
         CheckGradient(dy, _rows, Channels);
         float[] da = Down.Backward(dy);
         float[] dh = Ensure(ref _dh, _h.Length);
-        Array.Clear(dh);
-        switch (Activation)
+        if (IsGated)
         {
-            case Activation.Relu:
-                Relu.Backward(da, _h, dh);
-                break;
-            case Activation.Gelu:
-                Gelu.Backward(da, _h, dh, GeluApproximation.None);
-                break;
-            case Activation.GeluTanh:
-                Gelu.Backward(da, _h, dh, GeluApproximation.Tanh);
-                break;
-            case Activation.Silu:
-                Silu.Backward(da, _h, dh);
-                break;
-            default:
-                Gated.Backward(da, _h, dh, _rows, Hidden, GateOf(Activation));
-                break;
+            Array.Clear(dh);
+            Gated.Backward(da, _h, dh, _rows, Hidden, GateOf(Activation));
+        }
+        else
+        {
+            ElementwiseActivation.BackwardOverwriting(Activation, da, _h, dh);
         }
 
         return Up.Backward(dh);

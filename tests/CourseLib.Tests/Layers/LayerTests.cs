@@ -1,4 +1,5 @@
 using CourseLib.Init;
+using CourseLib.Kernels;
 using CourseLib.Layers;
 using CourseLib.Tests.Support;
 
@@ -40,6 +41,39 @@ public class LayerTests
     [InlineData(Activation.Glu)]
     public void FeedForward_Gradients_MatchFiniteDifferences(Activation activation) =>
         GradCheck.Layer(new FeedForward(6, activation, new Rng(4), hidden: 9), Compare.Randn(10 * 6, 5), Ctx);
+
+    [Theory]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.GeluTanh)]
+    [InlineData(Activation.Silu)]
+    public void ElementwiseActivation_BackwardOverwriting_EqualsAccumulatingIntoZeros(Activation activation)
+    {
+        // Lengths with a vector tail, and one long enough to split across two threads (on a 2-core machine or more).
+        foreach (int n in new[] { 1, 7, 16, 45, 70_001 })
+        {
+            float[] x = Compare.Randn(n, 31, 2f), dy = Compare.Randn(n, 32);
+            float[] expected = new float[n];
+            ElementwiseActivation.Forward(activation, x, new float[n]);
+            switch (activation)
+            {
+                case Activation.Relu: Relu.Backward(dy, x, expected); break;
+                case Activation.Silu: Silu.Backward(dy, x, expected); break;
+                default: Gelu.Backward(dy, x, expected, activation == Activation.Gelu ? GeluApproximation.None : GeluApproximation.Tanh); break;
+            }
+
+            float[] dx = Compare.Randn(n, 33);
+            dx[n / 2] = float.NaN; // whatever the buffer held, NaN included, must not leak into the result
+            ElementwiseActivation.BackwardOverwriting(activation, dy, x, dx);
+            Assert.Equal(expected, dx);
+
+            // The Vector256 form (AVX2 machines) of the same loop.
+            float[] expected256 = new float[n], dx256 = Compare.Randn(n, 34);
+            Elementwise.BackwardRange<GeluErfOp>(dy, x, expected256, wide: false);
+            Elementwise.BackwardRange<GeluErfOp>(dy, x, dx256, wide: false, accumulate: false);
+            Assert.Equal(expected256, dx256);
+        }
+    }
 
     [Fact]
     public void CausalSelfAttention_Gradients_MatchFiniteDifferences() =>
