@@ -342,11 +342,6 @@ public static class Attention
 
     private static int Pad16(int n) => (n + 15) & ~15;
 
-    // The first 64-byte boundary at or after p (p + 16 floats at most). The scratch rows are all multiples of 16 floats,
-    // so every Vector512 load and store of scratch then stays inside one cache line; an array's own alignment varies
-    // from run to run, and split loads made these kernels up to ~25% slower in some processes.
-    private static unsafe float* AlignTo64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
-
     // Pointers and shape of one call; a plain struct the thread bodies carry (a span could not be a field).
     private readonly unsafe struct Job(float* qkv, float* seq, float* att, float* dqkv, int b, int t, int c, int heads)
     {
@@ -394,7 +389,7 @@ public static class Attention
         {
             fixed (float* raw = rented)
             {
-                float* scratch = AlignTo64(raw);
+                float* scratch = RowVectors.AlignTo64(raw); // rows are multiples of 16 floats: no load splits a cache line
                 float* kt = scratch;               // Kᵀ [d, tp]
                 float* vp = kt + d * tp;           // V [t, dp]
                 float* rows = vp + t * dp;         // raw scores of up to 4 queries [4, tp]
@@ -588,7 +583,7 @@ public static class Attention
         {
             fixed (float* raw = rented)
             {
-                float* scratch = AlignTo64(raw);
+                float* scratch = RowVectors.AlignTo64(raw); // rows are multiples of 16 floats: no load splits a cache line
                 float* qp = scratch;               // Q [t, dp]
                 float* kp = qp + t * dp;           // K [t, dp]
                 float* dop = kp + t * dp;          // dout [t, dp]
