@@ -65,8 +65,7 @@ internal static class ActivationMath
         if (Avx512F.IsSupported)
         {
             // vmaxps/vminps return their second operand when either is NaN, so x second lets NaN through.
-            x = Avx512F.Min(Vector512.Create(ExpMax), Avx512F.Max(Vector512.Create(ExpMin), x));
-            return Exp512Reduced(x, Vector512<float>.Zero);
+            return Exp512Reduced(Avx512F.Min(Vector512.Create(ExpMax), Avx512F.Max(Vector512.Create(ExpMin), x)));
         }
 
         // Comparisons are false for NaN, so these clamps let NaN through to the arithmetic below.
@@ -76,13 +75,7 @@ internal static class ActivationMath
         Vector512<float> n = k - Vector512.Create(Shifter);
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C5));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        Vector512<float> p = ExpOfReduced(r);
         Vector512<int> ni = k.AsInt32() - Vector512.Create(ShifterBits);
         Vector512<int> n1 = Vector512.ShiftRightArithmetic(ni, 1);
         Vector512<int> n2 = ni - n1;
@@ -115,13 +108,7 @@ internal static class ActivationMath
         Vector512<float> n = k - Vector512.Create(Shifter);
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), hi);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r) + lo;
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C5));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        Vector512<float> p = ExpOfReduced(r);
         Vector512<int> ni = k.AsInt32() - Vector512.Create(ShifterBits);
         Vector512<int> n1 = Vector512.ShiftRightArithmetic(ni, 1);
         Vector512<int> n2 = ni - n1;
@@ -144,8 +131,32 @@ internal static class ActivationMath
         return e * Avx512F.FusedMultiplyAddNegated(d, e, Vector512.Create(2f));
     }
 
+    // e^r on the reduced range |r| ≤ ln2/2: the Taylor polynomial to r^7, in Horner form.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpOfReduced(Vector512<float> r)
+    {
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C5));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        return Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+    }
+
     // AVX-512 form of the reduction: n from the shifter trick, 2^n applied by vscalefps, which overflows to ∞ and
     // underflows gradually to 0 by itself (no split scaling, no integer exponent arithmetic).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp512Reduced(Vector512<float> x)
+    {
+        Vector512<float> k = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(Shifter));
+        Vector512<float> n = k - Vector512.Create(Shifter);
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
+        return Avx512F.Scale(ExpOfReduced(r), n);
+    }
+
+    // The same with the argument as a head and a small tail, which joins after the reduction.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp512Reduced(Vector512<float> hi, Vector512<float> lo)
     {
@@ -153,14 +164,7 @@ internal static class ActivationMath
         Vector512<float> n = k - Vector512.Create(Shifter);
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), hi);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r) + lo;
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C5));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        return Avx512F.Scale(p, n);
+        return Avx512F.Scale(ExpOfReduced(r), n);
     }
 
     /// <summary>e^(−x²/2) per lane for |x| ≤ GaussClamp, with x² carried as an exact head + tail (see <see cref="Exp(Vector512{float}, Vector512{float})"/>).</summary>
@@ -279,6 +283,18 @@ internal static class ActivationMath
 
     // ---------------------------------------------------------------- Vector256 (same algorithms, for AVX2 machines)
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ExpOfReduced(Vector256<float> r)
+    {
+        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(C7), r, Vector256.Create(C6));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C5));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        return Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+    }
+
     /// <summary>e^x per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Exp(Vector256<float> x)
@@ -289,13 +305,7 @@ internal static class ActivationMath
         Vector256<float> n = k - Vector256.Create(Shifter);
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), x);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
-        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(C7), r, Vector256.Create(C6));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C5));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C4));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C3));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C2));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        Vector256<float> p = ExpOfReduced(r);
         Vector256<int> ni = k.AsInt32() - Vector256.Create(ShifterBits);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
         Vector256<int> n2 = ni - n1;
@@ -322,13 +332,7 @@ internal static class ActivationMath
         Vector256<float> n = k - Vector256.Create(Shifter);
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), hi);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r) + lo;
-        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(C7), r, Vector256.Create(C6));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C5));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C4));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C3));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C2));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        Vector256<float> p = ExpOfReduced(r);
         Vector256<int> ni = k.AsInt32() - Vector256.Create(ShifterBits);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
         Vector256<int> n2 = ni - n1;

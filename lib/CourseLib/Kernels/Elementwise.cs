@@ -84,12 +84,9 @@ internal readonly struct GeluErfOp : IActivation
         return Vector256.FusedMultiplyAdd(xc, e * Vector256.Create(ActivationMath.InvSqrt2Pi), cdf);
     }
 
-    private static Vector512<float> FloorAtMinus20(Vector512<float> x) => Avx512F.IsSupported
-        ? Avx512F.Max(Vector512.Create(-ActivationMath.GaussClamp), x)
-        : Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-ActivationMath.GaussClamp)), Vector512.Create(-ActivationMath.GaussClamp), x);
+    private static Vector512<float> FloorAtMinus20(Vector512<float> x) => Limits.FloorAt(x, -ActivationMath.GaussClamp);
 
-    private static Vector256<float> FloorAtMinus20(Vector256<float> x) =>
-        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-ActivationMath.GaussClamp)), Vector256.Create(-ActivationMath.GaussClamp), x);
+    private static Vector256<float> FloorAtMinus20(Vector256<float> x) => Limits.FloorAt(x, -ActivationMath.GaussClamp);
 }
 
 /// <summary>
@@ -102,75 +99,70 @@ internal readonly struct GeluTanhOp : IActivation
     internal const float Sqrt2OverPi = 0.797884561f;
     internal const float Cubic = 0.044715f;
 
+    // σ(2u) saturates for |x| > 6, so u is computed on xc = x clamped to ±100 (x³ and x² stay finite, no ∞·0 in the
+    // slope, whose limits at ±∞ then come out as 1 and 0 by themselves). The value multiplies σ(2u) by x floored at
+    // −100 instead of x: the same number for every x ≥ −100, −0 below (σ(2u) is 0 there) and at −∞, where x·0 is NaN.
+    // NaN passes both clamps (vmaxps/vminps return the second operand, here x, when either is NaN).
     public static Vector512<float> Value(Vector512<float> x)
     {
-        Vector512<float> xc = Clamp(x);
+        Vector512<float> floor = Limits.FloorAt(x, -100f);
+        Vector512<float> xc = Limits.CeilAt(floor, 100f);
         Vector512<float> twoU = xc * Vector512.FusedMultiplyAdd(xc * xc, Vector512.Create(2 * Sqrt2OverPi * Cubic), Vector512.Create(2 * Sqrt2OverPi));
-        return Limits.Value(x, x * ActivationMath.Sigmoid(twoU));
+        return floor * ActivationMath.Sigmoid(twoU);
     }
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
-        Vector512<float> xc = Clamp(x);
+        Vector512<float> floor = Limits.FloorAt(x, -100f);
+        Vector512<float> xc = Limits.CeilAt(floor, 100f);
         Vector512<float> x2 = xc * xc;
         Vector512<float> twoU = xc * Vector512.FusedMultiplyAdd(x2, Vector512.Create(2 * Sqrt2OverPi * Cubic), Vector512.Create(2 * Sqrt2OverPi));
         Vector512<float> twoDu = Vector512.FusedMultiplyAdd(x2, Vector512.Create(2 * Sqrt2OverPi * 3 * Cubic), Vector512.Create(2 * Sqrt2OverPi));
         Vector512<float> s = ActivationMath.Sigmoid(twoU, out Vector512<float> sc);
-        value = Limits.Value(x, x * s);
-        return Limits.Slope(x, Vector512.FusedMultiplyAdd(xc * s * sc, twoDu, s));
-    }
-
-    // σ(2u) saturates for |x| > 6; clamping at ±100 keeps x³ and x² finite (no ∞·0 in the slope) and lets NaN through.
-    private static Vector512<float> Clamp(Vector512<float> x)
-    {
-        x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(100f)), Vector512.Create(100f), x);
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-100f)), Vector512.Create(-100f), x);
+        value = floor * s;
+        return Vector512.FusedMultiplyAdd(xc * s * sc, twoDu, s);
     }
 
     public static Vector256<float> Value(Vector256<float> x)
     {
-        Vector256<float> xc = Clamp(x);
+        Vector256<float> floor = Limits.FloorAt(x, -100f);
+        Vector256<float> xc = Limits.CeilAt(floor, 100f);
         Vector256<float> twoU = xc * Vector256.FusedMultiplyAdd(xc * xc, Vector256.Create(2 * Sqrt2OverPi * Cubic), Vector256.Create(2 * Sqrt2OverPi));
-        return Limits.Value(x, x * ActivationMath.Sigmoid(twoU));
+        return floor * ActivationMath.Sigmoid(twoU);
     }
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
-        Vector256<float> xc = Clamp(x);
+        Vector256<float> floor = Limits.FloorAt(x, -100f);
+        Vector256<float> xc = Limits.CeilAt(floor, 100f);
         Vector256<float> x2 = xc * xc;
         Vector256<float> twoU = xc * Vector256.FusedMultiplyAdd(x2, Vector256.Create(2 * Sqrt2OverPi * Cubic), Vector256.Create(2 * Sqrt2OverPi));
         Vector256<float> twoDu = Vector256.FusedMultiplyAdd(x2, Vector256.Create(2 * Sqrt2OverPi * 3 * Cubic), Vector256.Create(2 * Sqrt2OverPi));
         Vector256<float> s = ActivationMath.Sigmoid(twoU, out Vector256<float> sc);
-        value = Limits.Value(x, x * s);
-        return Limits.Slope(x, Vector256.FusedMultiplyAdd(xc * s * sc, twoDu, s));
-    }
-
-    // σ(2u) saturates for |x| > 6; clamping at ±100 keeps x³ and x² finite (no ∞·0 in the slope) and lets NaN through.
-    private static Vector256<float> Clamp(Vector256<float> x)
-    {
-        x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(100f)), Vector256.Create(100f), x);
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-100f)), Vector256.Create(-100f), x);
+        value = floor * s;
+        return Vector256.FusedMultiplyAdd(xc * s * sc, twoDu, s);
     }
 }
 
 /// <summary>SiLU/Swish: f(x) = x·σ(x), f′(x) = σ(x)·(1 + x·(1 − σ(x))).</summary>
 internal readonly struct SiluOp : IActivation
 {
-    public static Vector512<float> Value(Vector512<float> x) => Limits.Value(x, x * ActivationMath.Sigmoid(x));
+    // x floored at −MaxValue: the same number for every finite x, and −0 (the limit) instead of −∞·0 = NaN at −∞.
+    public static Vector512<float> Value(Vector512<float> x) => Limits.FloorAt(x, -float.MaxValue) * ActivationMath.Sigmoid(x);
 
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
         Vector512<float> s = ActivationMath.Sigmoid(x, out Vector512<float> sc);
-        value = Limits.Value(x, x * s);
+        value = Limits.FloorAt(x, -float.MaxValue) * s;
         return Limits.Slope(x, s * Vector512.FusedMultiplyAdd(x, sc, Vector512<float>.One));
     }
 
-    public static Vector256<float> Value(Vector256<float> x) => Limits.Value(x, x * ActivationMath.Sigmoid(x));
+    public static Vector256<float> Value(Vector256<float> x) => Limits.FloorAt(x, -float.MaxValue) * ActivationMath.Sigmoid(x);
 
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
         Vector256<float> s = ActivationMath.Sigmoid(x, out Vector256<float> sc);
-        value = Limits.Value(x, x * s);
+        value = Limits.FloorAt(x, -float.MaxValue) * s;
         return Limits.Slope(x, s * Vector256.FusedMultiplyAdd(x, sc, Vector256<float>.One));
     }
 }
@@ -197,23 +189,39 @@ internal readonly struct SigmoidOp : IActivation
 
 /// <summary>
 /// GELU (both forms) and SiLU tend to ReLU at ±∞: f(+∞) = +∞, f(−∞) = 0, f′(+∞) = 1, f′(−∞) = 0. Their formulas
-/// evaluate ∞·0 = NaN there (libtorch 2.10 returns NaN for GELU(±∞) and SiLU(−∞)); we return the limits instead,
-/// which costs one compare and a blend per vector. NaN inputs still give NaN.
+/// evaluate ∞·0 = NaN there (libtorch 2.10 returns NaN for GELU(±∞) and SiLU(−∞)); we return the limits instead.
+/// For the values it is enough to floor the x that multiplies the gate (<see cref="FloorAt(Vector512{float}, float)"/>,
+/// one instruction with AVX-512): the gate is exactly 0 there, so the product is −0, the limit. Slopes that would
+/// meet ∞·0 blend the limit in (<see cref="Slope(Vector512{float}, Vector512{float})"/>). NaN inputs still give NaN.
 /// </summary>
 internal static class Limits
 {
+    /// <summary>max(x, floor) per lane; NaN passes (vmaxps returns its second operand, x, when either is NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Value(Vector512<float> x, Vector512<float> value) =>
-        Vector512.ConditionalSelect(IsInfinity(x), Vector512.Max(x, Vector512<float>.Zero), value);
+    internal static Vector512<float> FloorAt(Vector512<float> x, float floor) => Avx512F.IsSupported
+        ? Avx512F.Max(Vector512.Create(floor), x)
+        : Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(floor)), Vector512.Create(floor), x);
+
+    /// <summary>min(x, ceiling) per lane; NaN passes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> CeilAt(Vector512<float> x, float ceiling) => Avx512F.IsSupported
+        ? Avx512F.Min(Vector512.Create(ceiling), x)
+        : Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(ceiling)), Vector512.Create(ceiling), x);
+
+    /// <summary>max(x, floor) per lane; NaN passes (the comparison is false for NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> FloorAt(Vector256<float> x, float floor) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(floor)), Vector256.Create(floor), x);
+
+    /// <summary>min(x, ceiling) per lane; NaN passes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> CeilAt(Vector256<float> x, float ceiling) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(ceiling)), Vector256.Create(ceiling), x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Slope(Vector512<float> x, Vector512<float> slope) =>
         Vector512.ConditionalSelect(IsInfinity(x),
             Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512<float>.One, Vector512<float>.Zero), slope);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Value(Vector256<float> x, Vector256<float> value) =>
-        Vector256.ConditionalSelect(IsInfinity(x), Vector256.Max(x, Vector256<float>.Zero), value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Slope(Vector256<float> x, Vector256<float> slope) =>
