@@ -125,7 +125,7 @@ public static class Linear
         Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx: false);
     }
 
-    private static void Gradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+    private static unsafe void Gradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
         Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx)
     {
         if (!dx.IsEmpty)
@@ -142,10 +142,10 @@ public static class Linear
 
         if (!db.IsEmpty)
         {
-            Span<float> dbo = db.Slice(0, outDim);
-            for (int r = 0; r < n; r++)
+            // db[o] += Σ_n dy[n, o], rows added in order.
+            fixed (float* pdb = db, pdy = dy)
             {
-                TensorPrimitives.Add(dbo, dy.Slice(r * outDim, outDim), dbo);
+                RowVectors.AddColumnSums(pdb, pdy, n, outDim, outDim);
             }
         }
     }

@@ -77,6 +77,49 @@ internal static class RowVectors
     /// </summary>
     internal static unsafe float* AlignTo64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
+    /// <summary>
+    /// dst[j] += Σ_r src[r·ld + j] for j &lt; cols, added in row order, so each column gets exactly the roundings of
+    /// adding the rows one after another into dst; but 64 columns at a time stay in registers across all rows, instead
+    /// of a library call per row (for a Linear layer's db on [256, 192], ~6 % of its backward pass).
+    /// </summary>
+    internal static unsafe void AddColumnSums(float* dst, float* src, int rows, int cols, int ld)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            var target = new Span<float>(dst, cols);
+            for (int r = 0; r < rows; r++)
+            {
+                TensorPrimitives.Add(target, new ReadOnlySpan<float>(src + ((nint)r * ld), cols), target);
+            }
+
+            return;
+        }
+
+        for (int j = 0; j < cols; j += 64)
+        {
+            int left = cols - j;
+            Vector512<float> m0 = LaneMask(left), m1 = LaneMask(left - 16), m2 = LaneMask(left - 32), m3 = LaneMask(left - 48);
+            float* d = dst + j;
+            Vector512<float> a0 = Avx512F.MaskLoad(d, m0, Vector512<float>.Zero);
+            Vector512<float> a1 = Avx512F.MaskLoad(d + 16, m1, Vector512<float>.Zero);
+            Vector512<float> a2 = Avx512F.MaskLoad(d + 32, m2, Vector512<float>.Zero);
+            Vector512<float> a3 = Avx512F.MaskLoad(d + 48, m3, Vector512<float>.Zero);
+            float* p = src + j;
+            for (int r = 0; r < rows; r++, p += ld)
+            {
+                a0 += Avx512F.MaskLoad(p, m0, Vector512<float>.Zero);
+                a1 += Avx512F.MaskLoad(p + 16, m1, Vector512<float>.Zero);
+                a2 += Avx512F.MaskLoad(p + 32, m2, Vector512<float>.Zero);
+                a3 += Avx512F.MaskLoad(p + 48, m3, Vector512<float>.Zero);
+            }
+
+            Avx512F.MaskStore(d, m0, a0);
+            Avx512F.MaskStore(d + 16, m1, a1);
+            Avx512F.MaskStore(d + 32, m2, a2);
+            Avx512F.MaskStore(d + 48, m3, a3);
+        }
+    }
+
     /// <summary>dst[0 .. n) = src[0 .. n).</summary>
     internal static unsafe void Copy(float* dst, float* src, int n)
     {

@@ -149,6 +149,29 @@ public sealed class LinearTests
         Compare.Close(db, Add(db0, dbFresh), Rtol, Atol, "db = prefill + Σ dy");
     }
 
+    [Fact]
+    public void Backward_Db_IsTheRowOrderSumExactly()
+    {
+        // db accumulates the rows of dy in order; the vectorised column sums must give exactly those roundings, for
+        // widths with every kind of ragged end (masked vectors, a partial 64-column block).
+        foreach (int o in new[] { 1, 15, 16, 17, 63, 64, 65, 130, 192 })
+        {
+            const int N = 37, I = 3;
+            var (x, w, _, dy) = Inputs(N, I, o, seed: 40 + o);
+            float[] db = Compare.Randn(o, 41), expected = (float[])db.Clone();
+            for (int r = 0; r < N; r++)
+            {
+                for (int j = 0; j < o; j++)
+                {
+                    expected[j] += dy[r * o + j];
+                }
+            }
+
+            Linear.Backward(dy, x, w, [], [], db, N, I, o);
+            Assert.Equal(expected, db);
+        }
+    }
+
     [Theory]
     [InlineData(false, true, true)]
     [InlineData(true, false, true)]
