@@ -418,9 +418,16 @@ public static class Attention
                     for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
                     {
                         RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
-                        for (int r = 0; r < 4; r++)
+                        if (Avx512F.IsSupported)
                         {
-                            SoftmaxRow(rows + r * tp, ti + r + 1, scale, attBase + (long)(ti + r) * t, t);
+                            SoftmaxRows4(rows, tp, ti + 1, scale, attBase + (long)ti * t, t);
+                        }
+                        else
+                        {
+                            for (int r = 0; r < 4; r++)
+                            {
+                                SoftmaxRow(rows + r * tp, ti + r + 1, scale, attBase + (long)(ti + r) * t, t);
+                            }
                         }
 
                         // Keys 0..ti are visible to all four queries; query ti + r also sees ti + 1 .. ti + r.
@@ -457,7 +464,7 @@ public static class Attention
     }
 
     // att[0..n) = softmax(scale · scores[0..n)), att[n..t) = 0; scores is overwritten. scores holds Pad16(n) floats.
-    private static unsafe void SoftmaxRow(float* scores, int n, float scale, float* att, int t)
+    internal static unsafe void SoftmaxRow(float* scores, int n, float scale, float* att, int t)
     {
         if (Avx512F.IsSupported)
         {
@@ -542,6 +549,64 @@ public static class Attention
         new Span<float>(att + n, t - n).Clear();
     }
 
+    // The rows of four consecutive queries (row r: n0 + r scores at scores + r·stride, its attention row at att + r·t):
+    // per row exactly SoftmaxRow512's arithmetic (the same maxima, the exponentials summed in the same order, one
+    // reciprocal), so the same results; but the four rows go step by step together, so their latency chains
+    // (max → reduce → exp → sum → reduce → reciprocal) overlap instead of running one after another.
+    internal static unsafe void SoftmaxRows4(float* scores, int stride, int n0, float scale, float* att, int t)
+    {
+        float* s0 = scores, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride;
+        float* a0 = att, a1 = a0 + t, a2 = a1 + t, a3 = a2 + t;
+        int n3 = n0 + 3;
+        Vector512<float> ninf = Vector512.Create(float.NegativeInfinity);
+        Vector512<float> m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+        for (int i = 0; i < n3; i += 16)
+        {
+            m0 = Vector512.Max(m0, Vector512.ConditionalSelect(RowVectors.LaneMask(n0 - i), Vector512.Load(s0 + i), ninf));
+            m1 = Vector512.Max(m1, Vector512.ConditionalSelect(RowVectors.LaneMask(n0 + 1 - i), Vector512.Load(s1 + i), ninf));
+            m2 = Vector512.Max(m2, Vector512.ConditionalSelect(RowVectors.LaneMask(n0 + 2 - i), Vector512.Load(s2 + i), ninf));
+            m3 = Vector512.Max(m3, Vector512.ConditionalSelect(RowVectors.LaneMask(n3 - i), Vector512.Load(s3 + i), ninf));
+        }
+
+        Vector512<float> vscale = Vector512.Create(scale);
+        Vector512<float> h0 = Vector512.Create(-scale * RowVectors.MaxAcross(m0)), h1 = Vector512.Create(-scale * RowVectors.MaxAcross(m1));
+        Vector512<float> h2 = Vector512.Create(-scale * RowVectors.MaxAcross(m2)), h3 = Vector512.Create(-scale * RowVectors.MaxAcross(m3));
+        Vector512<float> z = Vector512<float>.Zero, u0 = z, u1 = z, u2 = z, u3 = z;
+        for (int i = 0; i < n3; i += 16)
+        {
+            Vector512<float> k0 = RowVectors.LaneMask(n0 - i), k1 = RowVectors.LaneMask(n0 + 1 - i);
+            Vector512<float> k2 = RowVectors.LaneMask(n0 + 2 - i), k3 = RowVectors.LaneMask(n3 - i);
+            Vector512<float> e0 = Vector512.ConditionalSelect(k0, Softmax.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.Load(s0 + i), vscale, h0)), z);
+            Vector512<float> e1 = Vector512.ConditionalSelect(k1, Softmax.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.Load(s1 + i), vscale, h1)), z);
+            Vector512<float> e2 = Vector512.ConditionalSelect(k2, Softmax.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.Load(s2 + i), vscale, h2)), z);
+            Vector512<float> e3 = Vector512.ConditionalSelect(k3, Softmax.ExpNonPositive(Vector512.FusedMultiplyAdd(Vector512.Load(s3 + i), vscale, h3)), z);
+            Avx512F.MaskStore(a0 + i, k0, e0);
+            Avx512F.MaskStore(a1 + i, k1, e1);
+            Avx512F.MaskStore(a2 + i, k2, e2);
+            Avx512F.MaskStore(a3 + i, k3, e3);
+            u0 += e0;
+            u1 += e1;
+            u2 += e2;
+            u3 += e3;
+        }
+
+        float sum0 = Vector512.Sum(u0), sum1 = Vector512.Sum(u1), sum2 = Vector512.Sum(u2), sum3 = Vector512.Sum(u3);
+        Vector512<float> r0 = Vector512.Create(sum0 == 0f ? 0f : 1f / sum0), r1 = Vector512.Create(sum1 == 0f ? 0f : 1f / sum1);
+        Vector512<float> r2 = Vector512.Create(sum2 == 0f ? 0f : 1f / sum2), r3 = Vector512.Create(sum3 == 0f ? 0f : 1f / sum3);
+
+        // Normalize the first n scores of each row and zero the rest of it, up to t.
+        for (int i = 0; i < t; i += 16)
+        {
+            Vector512<float> w = RowVectors.LaneMask(t - i);
+            Vector512<float> k0 = RowVectors.LaneMask(n0 - i), k1 = RowVectors.LaneMask(n0 + 1 - i);
+            Vector512<float> k2 = RowVectors.LaneMask(n0 + 2 - i), k3 = RowVectors.LaneMask(n3 - i);
+            Avx512F.MaskStore(a0 + i, w, Vector512.ConditionalSelect(k0, Avx512F.MaskLoad(a0 + i, k0, z) * r0, z));
+            Avx512F.MaskStore(a1 + i, w, Vector512.ConditionalSelect(k1, Avx512F.MaskLoad(a1 + i, k1, z) * r1, z));
+            Avx512F.MaskStore(a2 + i, w, Vector512.ConditionalSelect(k2, Avx512F.MaskLoad(a2 + i, k2, z) * r2, z));
+            Avx512F.MaskStore(a3 + i, w, Vector512.ConditionalSelect(k3, Avx512F.MaskLoad(a3 + i, k3, z) * r3, z));
+        }
+    }
+
     private static unsafe void SoftmaxBackwardRow512(float* datt, float* att, int n, float scale, float* ds)
     {
         int full = n & ~15, rem = n - full;
@@ -572,6 +637,8 @@ public static class Attention
         }
     }
 
+    // SoftmaxBackwardRow512 for four consecutive queries (row r: n0 + r entries; datt and ds rows stride apart, att rows
+    // t apart), interleaved like SoftmaxRows4: the same dot products in the same order, so the same results.
     private static unsafe void BackwardRange(Job job, int start, int end)
     {
         int t = job.T, c = job.C, d = job.D, c3 = 3 * c;

@@ -74,6 +74,48 @@ public sealed class AttentionTests(ITestOutputHelper output)
     public void Forward_Backward_OddShapes_MatchReference(int b, int t, int c, int h) => FastMatchesReference(b, t, c, h, seed: 100 + t + c);
 
     [Fact]
+    public unsafe void SoftmaxRows4_FourQueriesTogether_EqualFourSingleRowsExactly()
+    {
+        // The interleaved softmax of four consecutive causal rows must give bit for bit what the one-row kernel
+        // gives (so training curves do not depend on T mod 4): every start n0, rows of one to several vectors,
+        // attention rows that end mid-vector, a NaN row and an all-equal row.
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            return;
+        }
+
+        foreach (int t in new[] { 4, 5, 16, 17, 32, 33, 50 })
+        {
+            int tp = (t + 15) / 16 * 16;
+            for (int n0 = 1; n0 + 3 <= t; n0++)
+            {
+                float[] scores = Compare.Randn(4 * tp, 100 + n0, 3f);
+                if (n0 == 2)
+                {
+                    scores[tp + 1] = float.NaN;             // row 1 is NaN
+                    Array.Fill(scores, 0.5f, 2 * tp, tp);   // row 2: equal scores
+                }
+
+                float[] single = new float[4 * t], together = new float[4 * t];
+                Array.Fill(single, 9f);
+                Array.Fill(together, 9f);
+                float[] work = (float[])scores.Clone();
+                fixed (float* ps = scores, pw = work, p1 = single, p4 = together)
+                {
+                    for (int r = 0; r < 4; r++)
+                    {
+                        Attention.SoftmaxRow(pw + r * tp, n0 + r, 0.25f, p1 + r * t, t);
+                    }
+
+                    Attention.SoftmaxRows4(ps, tp, n0, 0.25f, p4, t);
+                }
+
+                Assert.True(single.AsSpan().SequenceEqual(together), $"t={t} n0={n0}");
+            }
+        }
+    }
+
+    [Fact]
     public void Forward_Backward_EveryHeadSize1To80_MatchesReference()
     {
         for (int d = 1; d <= 80; d++)
