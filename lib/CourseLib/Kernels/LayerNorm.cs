@@ -17,6 +17,7 @@
 // is close to pairwise summation; the reference accumulates in double, so it is the more exact of the two.
 // NaN or ±∞ anywhere in a row make that row's mean, rstd and outputs NaN; nothing is clamped.
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -319,7 +320,30 @@ public static class LayerNorm
     private static unsafe void ForwardRows(float* x, float* gamma, float* beta, float* y, float* mean, float* rstd,
         int start, int end, int c, float eps, bool streaming)
     {
-        for (int row = start; row < end; row++)
+        int row = start;
+        for (; Vector512.IsHardwareAccelerated && c % 16 == 0 && row + 4 <= end; row += 4)
+        {
+            long o = (long)row * c;
+            Sums4(x + o, c, out float s0, out float s1, out float s2, out float s3);
+            float m0 = s0 / c, m1 = s1 / c, m2 = s2 / c, m3 = s3 / c;
+            SquaredDeviations4(x + o, c, m0, m1, m2, m3, out float q0, out float q1, out float q2, out float q3);
+            float r0 = 1f / MathF.Sqrt(q0 / c + eps), r1 = 1f / MathF.Sqrt(q1 / c + eps);
+            float r2 = 1f / MathF.Sqrt(q2 / c + eps), r3 = 1f / MathF.Sqrt(q3 / c + eps);
+            Normalize(x + o, gamma, beta, y + o, c, m0, r0, streaming);
+            Normalize(x + o + c, gamma, beta, y + o + c, c, m1, r1, streaming);
+            Normalize(x + o + (2 * c), gamma, beta, y + o + (2 * c), c, m2, r2, streaming);
+            Normalize(x + o + (3 * c), gamma, beta, y + o + (3 * c), c, m3, r3, streaming);
+            mean[row] = m0;
+            mean[row + 1] = m1;
+            mean[row + 2] = m2;
+            mean[row + 3] = m3;
+            rstd[row] = r0;
+            rstd[row + 1] = r1;
+            rstd[row + 2] = r2;
+            rstd[row + 3] = r3;
+        }
+
+        for (; row < end; row++)
         {
             long o = (long)row * c;
             float m = Sum(x + o, c) / c;
@@ -422,6 +446,99 @@ public static class LayerNorm
 
         return s;
     }
+
+    // Sum and SquaredDeviation of four consecutive rows at once, for C a multiple of 16 with AVX-512. Each row is
+    // accumulated exactly as the one-row functions do it (four accumulators over 64-float chunks, the rest into the
+    // first, the same final reduction), so the results are the same bit for bit; but the four rows' latency chains
+    // (sum → reduce → mean → squared deviations → reduce → 1/σ) overlap instead of running one after another.
+    // LayerNorm forward 64×256 took ~4.7 µs one row at a time.
+    private static unsafe void Sums4(float* x, int c, out float s0, out float s1, out float s2, out float s3)
+    {
+        float* x1 = x + c, x2 = x1 + c, x3 = x2 + c;
+        Vector512<float> z = Vector512<float>.Zero;
+        Vector512<float> a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        Vector512<float> a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        int i = 0;
+        for (; i <= c - 64; i += 64)
+        {
+            a00 += Vector512.Load(x + i);
+            a01 += Vector512.Load(x + i + 16);
+            a02 += Vector512.Load(x + i + 32);
+            a03 += Vector512.Load(x + i + 48);
+            a10 += Vector512.Load(x1 + i);
+            a11 += Vector512.Load(x1 + i + 16);
+            a12 += Vector512.Load(x1 + i + 32);
+            a13 += Vector512.Load(x1 + i + 48);
+            a20 += Vector512.Load(x2 + i);
+            a21 += Vector512.Load(x2 + i + 16);
+            a22 += Vector512.Load(x2 + i + 32);
+            a23 += Vector512.Load(x2 + i + 48);
+            a30 += Vector512.Load(x3 + i);
+            a31 += Vector512.Load(x3 + i + 16);
+            a32 += Vector512.Load(x3 + i + 32);
+            a33 += Vector512.Load(x3 + i + 48);
+        }
+
+        for (; i < c; i += 16)
+        {
+            a00 += Vector512.Load(x + i);
+            a10 += Vector512.Load(x1 + i);
+            a20 += Vector512.Load(x2 + i);
+            a30 += Vector512.Load(x3 + i);
+        }
+
+        s0 = Vector512.Sum((a00 + a01) + (a02 + a03));
+        s1 = Vector512.Sum((a10 + a11) + (a12 + a13));
+        s2 = Vector512.Sum((a20 + a21) + (a22 + a23));
+        s3 = Vector512.Sum((a30 + a31) + (a32 + a33));
+    }
+
+    private static unsafe void SquaredDeviations4(float* x, int c, float mean0, float mean1, float mean2, float mean3,
+        out float q0, out float q1, out float q2, out float q3)
+    {
+        float* x1 = x + c, x2 = x1 + c, x3 = x2 + c;
+        Vector512<float> m0 = Vector512.Create(mean0), m1 = Vector512.Create(mean1), m2 = Vector512.Create(mean2), m3 = Vector512.Create(mean3);
+        Vector512<float> z = Vector512<float>.Zero;
+        Vector512<float> a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        Vector512<float> a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        int i = 0;
+        for (; i <= c - 64; i += 64)
+        {
+            a00 = Square(Vector512.Load(x + i) - m0, a00);
+            a01 = Square(Vector512.Load(x + i + 16) - m0, a01);
+            a02 = Square(Vector512.Load(x + i + 32) - m0, a02);
+            a03 = Square(Vector512.Load(x + i + 48) - m0, a03);
+            a10 = Square(Vector512.Load(x1 + i) - m1, a10);
+            a11 = Square(Vector512.Load(x1 + i + 16) - m1, a11);
+            a12 = Square(Vector512.Load(x1 + i + 32) - m1, a12);
+            a13 = Square(Vector512.Load(x1 + i + 48) - m1, a13);
+            a20 = Square(Vector512.Load(x2 + i) - m2, a20);
+            a21 = Square(Vector512.Load(x2 + i + 16) - m2, a21);
+            a22 = Square(Vector512.Load(x2 + i + 32) - m2, a22);
+            a23 = Square(Vector512.Load(x2 + i + 48) - m2, a23);
+            a30 = Square(Vector512.Load(x3 + i) - m3, a30);
+            a31 = Square(Vector512.Load(x3 + i + 16) - m3, a31);
+            a32 = Square(Vector512.Load(x3 + i + 32) - m3, a32);
+            a33 = Square(Vector512.Load(x3 + i + 48) - m3, a33);
+        }
+
+        for (; i < c; i += 16)
+        {
+            a00 = Square(Vector512.Load(x + i) - m0, a00);
+            a10 = Square(Vector512.Load(x1 + i) - m1, a10);
+            a20 = Square(Vector512.Load(x2 + i) - m2, a20);
+            a30 = Square(Vector512.Load(x3 + i) - m3, a30);
+        }
+
+        q0 = Vector512.Sum((a00 + a01) + (a02 + a03));
+        q1 = Vector512.Sum((a10 + a11) + (a12 + a13));
+        q2 = Vector512.Sum((a20 + a21) + (a22 + a23));
+        q3 = Vector512.Sum((a30 + a31) + (a32 + a33));
+    }
+
+    // acc + d² in one rounding, as SquaredDeviation does it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Square(Vector512<float> d, Vector512<float> acc) => Vector512.FusedMultiplyAdd(d, d, acc);
 
     internal static unsafe float SquaredDeviation(float* x, int c, float mean)
     {
