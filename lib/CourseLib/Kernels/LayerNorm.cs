@@ -321,26 +321,9 @@ public static class LayerNorm
         int start, int end, int c, float eps, bool streaming)
     {
         int row = start;
-        for (; Vector512.IsHardwareAccelerated && c % 16 == 0 && row + 4 <= end; row += 4)
+        for (; GroupsOfFour(c) && row + 4 <= end; row += 4)
         {
-            long o = (long)row * c;
-            Sums4(x + o, c, out float s0, out float s1, out float s2, out float s3);
-            float m0 = s0 / c, m1 = s1 / c, m2 = s2 / c, m3 = s3 / c;
-            SquaredDeviations4(x + o, c, m0, m1, m2, m3, out float q0, out float q1, out float q2, out float q3);
-            float r0 = 1f / MathF.Sqrt(q0 / c + eps), r1 = 1f / MathF.Sqrt(q1 / c + eps);
-            float r2 = 1f / MathF.Sqrt(q2 / c + eps), r3 = 1f / MathF.Sqrt(q3 / c + eps);
-            Normalize(x + o, gamma, beta, y + o, c, m0, r0, streaming);
-            Normalize(x + o + c, gamma, beta, y + o + c, c, m1, r1, streaming);
-            Normalize(x + o + (2 * c), gamma, beta, y + o + (2 * c), c, m2, r2, streaming);
-            Normalize(x + o + (3 * c), gamma, beta, y + o + (3 * c), c, m3, r3, streaming);
-            mean[row] = m0;
-            mean[row + 1] = m1;
-            mean[row + 2] = m2;
-            mean[row + 3] = m3;
-            rstd[row] = r0;
-            rstd[row + 1] = r1;
-            rstd[row + 2] = r2;
-            rstd[row + 3] = r3;
+            ForwardRows4(x, gamma, beta, y, mean, rstd, row, c, eps, streaming);
         }
 
         for (; row < end; row++)
@@ -445,6 +428,36 @@ public static class LayerNorm
         }
 
         return s;
+    }
+
+    /// <summary>Whether <see cref="ForwardRows4"/> applies: AVX-512 and C a multiple of 16.</summary>
+    internal static bool GroupsOfFour(int c) => Vector512.IsHardwareAccelerated && c % 16 == 0;
+
+    /// <summary>
+    /// Rows row .. row + 3 of the forward pass together (see <see cref="GroupsOfFour"/>): the same results as four
+    /// one-row passes, bit for bit (see Sums4).
+    /// </summary>
+    internal static unsafe void ForwardRows4(float* x, float* gamma, float* beta, float* y, float* mean, float* rstd,
+        int row, int c, float eps, bool streaming)
+    {
+        long o = (long)row * c;
+        Sums4(x + o, c, out float s0, out float s1, out float s2, out float s3);
+        float m0 = s0 / c, m1 = s1 / c, m2 = s2 / c, m3 = s3 / c;
+        SquaredDeviations4(x + o, c, m0, m1, m2, m3, out float q0, out float q1, out float q2, out float q3);
+        float r0 = 1f / MathF.Sqrt(q0 / c + eps), r1 = 1f / MathF.Sqrt(q1 / c + eps);
+        float r2 = 1f / MathF.Sqrt(q2 / c + eps), r3 = 1f / MathF.Sqrt(q3 / c + eps);
+        Normalize(x + o, gamma, beta, y + o, c, m0, r0, streaming);
+        Normalize(x + o + c, gamma, beta, y + o + c, c, m1, r1, streaming);
+        Normalize(x + o + (2 * c), gamma, beta, y + o + (2 * c), c, m2, r2, streaming);
+        Normalize(x + o + (3 * c), gamma, beta, y + o + (3 * c), c, m3, r3, streaming);
+        mean[row] = m0;
+        mean[row + 1] = m1;
+        mean[row + 2] = m2;
+        mean[row + 3] = m3;
+        rstd[row] = r0;
+        rstd[row + 1] = r1;
+        rstd[row + 2] = r2;
+        rstd[row + 3] = r3;
     }
 
     // Sum and SquaredDeviation of four consecutive rows at once, for C a multiple of 16 with AVX-512. Each row is

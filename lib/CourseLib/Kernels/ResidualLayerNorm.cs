@@ -12,6 +12,7 @@
 // One pass per row computes sum and Σsum together; the row is then in L1 for the variance and the normalize
 // passes, so the fused kernel reads x and r once and writes sum and y once. Numerics as LayerNorm.
 using System.Buffers;
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -150,7 +151,18 @@ public static class ResidualLayerNorm
             return;
         }
 
-        for (int row = start; row < end; row++)
+        int row = start;
+        for (; LayerNorm.GroupsOfFour(c) && row + 4 <= end; row += 4)
+        {
+            // Four rows' sums first, then LayerNorm's four-row pass over them: AddAndSum accumulates exactly the sums
+            // it stores, so these are the same results as the one-row loop below.
+            long o = (long)row * c;
+            var block = new Span<float>(sum + o, 4 * c);
+            TensorPrimitives.Add(new ReadOnlySpan<float>(x + o, 4 * c), new ReadOnlySpan<float>(r + o, 4 * c), block);
+            LayerNorm.ForwardRows4(sum, gamma, beta, y, mean, rstd, row, c, eps, streaming: false);
+        }
+
+        for (; row < end; row++)
         {
             long o = (long)row * c;
             float m = AddAndSum(x + o, r + o, sum + o, c) / c;
