@@ -1,4 +1,5 @@
-// C[m, n] = (accumulate ? C : 0) + op(A)[m, k] · op(B)[k, n]        row-major, float32, float accumulation
+// C[m, n] = (accumulate ? C : bias) + op(A)[m, k] · op(B)[k, n]     row-major, float32, float accumulation
+//   bias: a row of n added to every row of C when not accumulating (Linear's b), or none (zeros)
 //   op(A) = A[m, k] (lda ≥ k)  or, with transA, Aᵀ where A is stored [k, m] (lda ≥ m)
 //   op(B) = B[k, n] (ldb ≥ n)  or, with transB, Bᵀ where B is stored [n, k] (ldb ≥ k)
 //
@@ -71,23 +72,35 @@ internal static unsafe partial class Gemm
     private static Workspace? t_workspace;
 
     /// <summary>
-    /// C = (accumulate ? C : 0) + op(A)·op(B). Spans must cover the addressed elements; callers (Linear) validate
-    /// shapes, so this only asserts the preconditions.
+    /// C = (accumulate ? C : bias) + op(A)·op(B), where a non-empty <paramref name="bias"/> (n floats) starts every row
+    /// of C (as if C had been filled with it and accumulated into; used only when not accumulating) and an empty one
+    /// means zeros. The bias joins each tile in registers, so C is not written twice. Spans must cover the addressed
+    /// elements; callers (Linear) validate shapes, so this only asserts the preconditions.
     /// </summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate,
-        GemmPath path = GemmPath.Auto, int maxThreads = 0)
+        GemmPath path = GemmPath.Auto, int maxThreads = 0, ReadOnlySpan<float> bias = default)
     {
         if (m <= 0 || n <= 0)
         {
             return;
         }
 
+        bool withBias = !accumulate && !bias.IsEmpty;
+        if (withBias && bias.Length < n)
+        {
+            throw new ArgumentException($"Gemm bias too short: {bias.Length}/{n}.");
+        }
+
         if (k <= 0)
         {
-            if (!accumulate)
+            for (int i = 0; i < m && !accumulate; i++)
             {
-                for (int i = 0; i < m; i++)
+                if (withBias)
+                {
+                    bias[..n].CopyTo(c.Slice(i * ldc, n));
+                }
+                else
                 {
                     c.Slice(i * ldc, n).Clear();
                 }
@@ -126,8 +139,9 @@ internal static unsafe partial class Gemm
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
+        fixed (float* pbias = bias)
         {
-            var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, path);
+            var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, path, withBias ? pbias : null);
             if (threads <= 1)
             {
                 Run(in job, 0, m, 0, n);
@@ -194,7 +208,8 @@ internal static unsafe partial class Gemm
             {
                 int kc = Math.Min(kcStep, job.K - pc);
                 PackB(in job, pc, kc, jc, nc, nr, bbuf);
-                // The first slice of k writes C unless the caller asked to accumulate into it.
+                // The first slice of k writes C (starting from the bias, if any) unless the caller asked to
+                // accumulate into it.
                 bool load = job.Accumulate || pc > 0;
                 for (int ib = i0; ib < i1; ib += MC)
                 {
@@ -218,15 +233,16 @@ internal static unsafe partial class Gemm
                             int cols = Math.Min(nr, nc - jr);
                             float* bp = bbuf + (nint)jr * kc;
                             float* cp = job.C + (nint)ic * job.Ldc + jc + jr;
+                            float* bias = load || job.Bias == null ? null : job.Bias + jc + jr;
                             if (rows == tmr && cols == nr)
                             {
-                                Kernel(job.Path, tmr, kc, ap, bp, cp, job.Ldc, load);
+                                Kernel(job.Path, tmr, kc, ap, bp, cp, job.Ldc, load, bias);
                             }
                             else
                             {
                                 // Edge tile: compute the full (zero-padded) tile aside, then merge only the valid part.
-                                Kernel(job.Path, tmr, kc, ap, bp, tile, nr, false);
-                                MergeEdge(tile, nr, cp, job.Ldc, rows, cols, load);
+                                Kernel(job.Path, tmr, kc, ap, bp, tile, nr, false, null);
+                                MergeEdge(tile, nr, cp, job.Ldc, rows, cols, load, bias);
                             }
                         }
                     }
@@ -242,30 +258,30 @@ internal static unsafe partial class Gemm
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(GemmPath path, int rows, int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel(GemmPath path, int rows, int kc, float* a, float* b, float* c, int ldc, bool load, float* bias)
     {
         switch (path)
         {
             case GemmPath.Vector512 when rows == MR512:
-                Kernel512x12x32(kc, a, b, c, ldc, load);
+                Kernel512x12x32(kc, a, b, c, ldc, load, bias);
                 break;
             case GemmPath.Vector512 when rows == 8:
-                Kernel512x8x32(kc, a, b, c, ldc, load);
+                Kernel512x8x32(kc, a, b, c, ldc, load, bias);
                 break;
             case GemmPath.Vector512:
-                Kernel512x4x32(kc, a, b, c, ldc, load);
+                Kernel512x4x32(kc, a, b, c, ldc, load, bias);
                 break;
             case GemmPath.Vector256:
-                Kernel256x6x16(kc, a, b, c, ldc, load);
+                Kernel256x6x16(kc, a, b, c, ldc, load, bias);
                 break;
             default:
-                KernelScalar(kc, a, b, c, ldc, load);
+                KernelScalar(kc, a, b, c, ldc, load, bias);
                 break;
         }
     }
 
     /// <summary>The same tile product in plain loops (4 × 4), for CPUs without 256-bit vectors.</summary>
-    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool load, float* bias)
     {
         float* acc = stackalloc float[MRScalar * NRScalar];
         new Span<float>(acc, MRScalar * NRScalar).Clear();
@@ -288,12 +304,13 @@ internal static unsafe partial class Gemm
         {
             for (int j = 0; j < NRScalar; j++)
             {
-                c[i * ldc + j] = load ? c[i * ldc + j] + acc[i * NRScalar + j] : acc[i * NRScalar + j];
+                float sum = acc[i * NRScalar + j];
+                c[i * ldc + j] = load ? c[i * ldc + j] + sum : bias != null ? sum + bias[j] : sum;
             }
         }
     }
 
-    private static void MergeEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool load)
+    private static void MergeEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool load, float* bias)
     {
         for (int i = 0; i < rows; i++)
         {
@@ -302,6 +319,10 @@ internal static unsafe partial class Gemm
             if (load)
             {
                 System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+            }
+            else if (bias != null)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(src, new ReadOnlySpan<float>(bias, cols), dst);
             }
             else
             {
@@ -614,7 +635,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>Everything one product needs, passed by reference into the blocked loops and the worker threads.</summary>
     private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
-        float* c, int ldc, bool accumulate, GemmPath path)
+        float* c, int ldc, bool accumulate, GemmPath path, float* bias)
     {
         public readonly bool TransA = transA;
         public readonly bool TransB = transB;
@@ -629,6 +650,7 @@ internal static unsafe partial class Gemm
         public readonly int Ldc = ldc;
         public readonly bool Accumulate = accumulate;
         public readonly GemmPath Path = path;
+        public readonly float* Bias = bias;   // null: none, or not used because C accumulates
     }
 
     /// <summary>One part of C per index, whole tiles, spread as evenly as possible.</summary>

@@ -14,7 +14,7 @@ internal static unsafe partial class Gemm
 {
     /// <summary>C[12×32] (+)= Ap·Bp over kc steps; Ap is 12 floats per step, Bp 32 floats per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x12x32(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel512x12x32(int kc, float* a, float* b, float* c, int ldc, bool load, float* bias)
     {
         // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
         // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
@@ -125,6 +125,35 @@ internal static unsafe partial class Gemm
             c11_0 += Vector512.Load(c + 11 * (nint)ldc + 0);
             c11_1 += Vector512.Load(c + 11 * (nint)ldc + 16);
         }
+        else if (bias != null)
+        {
+            // The first slice of k of y = x·Wᵀ + b: the bias row joins the tile here, as C = b would have.
+            Vector512<float> bias0 = Vector512.Load(bias + 0), bias1 = Vector512.Load(bias + 16);
+            c0_0 += bias0;
+            c0_1 += bias1;
+            c1_0 += bias0;
+            c1_1 += bias1;
+            c2_0 += bias0;
+            c2_1 += bias1;
+            c3_0 += bias0;
+            c3_1 += bias1;
+            c4_0 += bias0;
+            c4_1 += bias1;
+            c5_0 += bias0;
+            c5_1 += bias1;
+            c6_0 += bias0;
+            c6_1 += bias1;
+            c7_0 += bias0;
+            c7_1 += bias1;
+            c8_0 += bias0;
+            c8_1 += bias1;
+            c9_0 += bias0;
+            c9_1 += bias1;
+            c10_0 += bias0;
+            c10_1 += bias1;
+            c11_0 += bias0;
+            c11_1 += bias1;
+        }
 
         c0_0.Store(c + 0 * (nint)ldc + 0);
         c0_1.Store(c + 0 * (nint)ldc + 16);
@@ -154,7 +183,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>C[8×32] (+)= Ap·Bp over kc steps; Ap is 8 floats per step, Bp 32 floats per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8x32(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel512x8x32(int kc, float* a, float* b, float* c, int ldc, bool load, float* bias)
     {
         // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
         // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
@@ -233,6 +262,27 @@ internal static unsafe partial class Gemm
             c7_0 += Vector512.Load(c + 7 * (nint)ldc + 0);
             c7_1 += Vector512.Load(c + 7 * (nint)ldc + 16);
         }
+        else if (bias != null)
+        {
+            // The first slice of k of y = x·Wᵀ + b: the bias row joins the tile here, as C = b would have.
+            Vector512<float> bias0 = Vector512.Load(bias + 0), bias1 = Vector512.Load(bias + 16);
+            c0_0 += bias0;
+            c0_1 += bias1;
+            c1_0 += bias0;
+            c1_1 += bias1;
+            c2_0 += bias0;
+            c2_1 += bias1;
+            c3_0 += bias0;
+            c3_1 += bias1;
+            c4_0 += bias0;
+            c4_1 += bias1;
+            c5_0 += bias0;
+            c5_1 += bias1;
+            c6_0 += bias0;
+            c6_1 += bias1;
+            c7_0 += bias0;
+            c7_1 += bias1;
+        }
 
         c0_0.Store(c + 0 * (nint)ldc + 0);
         c0_1.Store(c + 0 * (nint)ldc + 16);
@@ -254,7 +304,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>C[4×32] (+)= Ap·Bp over kc steps; Ap is 4 floats per step, Bp 32 floats per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x4x32(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel512x4x32(int kc, float* a, float* b, float* c, int ldc, bool load, float* bias)
     {
         // Start pulling the C tile toward L1 now; it is read (or written) only after the k loop, and a large C
         // (a weight gradient) would otherwise cost one cache miss per row at the end of every tile.
@@ -301,6 +351,19 @@ internal static unsafe partial class Gemm
             c3_0 += Vector512.Load(c + 3 * (nint)ldc + 0);
             c3_1 += Vector512.Load(c + 3 * (nint)ldc + 16);
         }
+        else if (bias != null)
+        {
+            // The first slice of k of y = x·Wᵀ + b: the bias row joins the tile here, as C = b would have.
+            Vector512<float> bias0 = Vector512.Load(bias + 0), bias1 = Vector512.Load(bias + 16);
+            c0_0 += bias0;
+            c0_1 += bias1;
+            c1_0 += bias0;
+            c1_1 += bias1;
+            c2_0 += bias0;
+            c2_1 += bias1;
+            c3_0 += bias0;
+            c3_1 += bias1;
+        }
 
         c0_0.Store(c + 0 * (nint)ldc + 0);
         c0_1.Store(c + 0 * (nint)ldc + 16);
@@ -314,7 +377,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>The AVX2 tile: C[6×16] (+)= Ap·Bp, for machines without AVX-512.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256x6x16(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel256x6x16(int kc, float* a, float* b, float* c, int ldc, bool load, float* bias)
     {
         Vector256<float> c0_0 = Vector256<float>.Zero; Vector256<float> c0_1 = Vector256<float>.Zero;
         Vector256<float> c1_0 = Vector256<float>.Zero; Vector256<float> c1_1 = Vector256<float>.Zero;
@@ -362,6 +425,23 @@ internal static unsafe partial class Gemm
             c4_1 += Vector256.Load(c + 4 * (nint)ldc + 8);
             c5_0 += Vector256.Load(c + 5 * (nint)ldc + 0);
             c5_1 += Vector256.Load(c + 5 * (nint)ldc + 8);
+        }
+        else if (bias != null)
+        {
+            // The first slice of k of y = x·Wᵀ + b: the bias row joins the tile here, as C = b would have.
+            Vector256<float> bias0 = Vector256.Load(bias + 0), bias1 = Vector256.Load(bias + 8);
+            c0_0 += bias0;
+            c0_1 += bias1;
+            c1_0 += bias0;
+            c1_1 += bias1;
+            c2_0 += bias0;
+            c2_1 += bias1;
+            c3_0 += bias0;
+            c3_1 += bias1;
+            c4_0 += bias0;
+            c4_1 += bias1;
+            c5_0 += bias0;
+            c5_1 += bias1;
         }
 
         c0_0.Store(c + 0 * (nint)ldc + 0);

@@ -38,19 +38,8 @@ public static class Linear
             return;
         }
 
-        if (b.IsEmpty)
-        {
-            Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: false);
-            return;
-        }
-
-        // Start every row at the bias, then let the product accumulate onto it: no second pass over y.
-        for (int r = 0; r < n; r++)
-        {
-            b.CopyTo(y.Slice(r * outDim, outDim));
-        }
-
-        Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: true);
+        // The bias joins each tile of y in registers (no pass over y to fill it first).
+        Gemm.Multiply(false, true, n, outDim, inDim, x, inDim, w, inDim, y, outDim, accumulate: false, bias: b);
     }
 
     /// <summary>Up to this many rows, <see cref="Forward"/> runs dot products off W's rows instead of the packed GEMM.</summary>

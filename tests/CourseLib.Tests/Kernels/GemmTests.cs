@@ -60,6 +60,32 @@ public sealed class GemmTests
         AssertMatches(GemmPath.Auto, transA, transB, m, n, k, pad: 0, accumulate: false, threads: 2);
     }
 
+    [Theory]
+    [MemberData(nameof(PathsAndLayouts))]
+    public void Multiply_WithBias_EqualsFillingCWithTheBiasThenAccumulating(int path, bool transA, bool transB)
+    {
+        // Linear's forward: the bias joins each tile in registers. It must give bit for bit what filling every row of
+        // C with the bias and accumulating gives: edge tiles, the 8- and 4-row strips, K over one slice (KC), 2 threads.
+        (int M, int N, int K)[] shapes = [(1, 1, 1), (5, 3, 1), (9, 33, 17), (13, 65, 64), (31, 70, 400), (200, 150, 60), (0, 5, 3), (4, 6, 0)];
+        foreach ((int m, int n, int k) in shapes)
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var (a, lda, b, ldb) = Operands(transA, transB, Math.Max(m, 1), n, Math.Max(k, 1), 0, seed: m + (3 * n) + k);
+                float[] bias = Compare.Randn(n, 5 + n);
+                float[] expected = new float[m * n], c = Compare.Randn(m * n, 6); // c starts as garbage: it is written
+                for (int i = 0; i < m; i++)
+                {
+                    bias.CopyTo(expected, i * n);
+                }
+
+                Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, expected, n, accumulate: true, (GemmPath)path, threads);
+                Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, n, accumulate: false, (GemmPath)path, threads, bias);
+                Assert.True(expected.AsSpan().SequenceEqual(c), $"m={m} n={n} k={k} threads={threads}");
+            }
+        }
+    }
+
     [Fact]
     public void Multiply_ZeroDepthWithoutAccumulate_ClearsC()
     {
