@@ -67,7 +67,7 @@ public static class Attention
 
         fixed (float* pqkv = qkv, pout = output, patt = att)
         {
-            var job = new Job(pqkv, pout, patt, null, b, t, c, heads);
+            var job = new Job(pqkv, pout, patt, null, b, t, c, heads, accumulate: false);
             int items = b * heads;
             int minPerThread = MinItemsPerThread(t, c / heads);
             if (items < 2 * minPerThread || KernelThreads.Max == 1)
@@ -93,18 +93,34 @@ public static class Attention
     /// <param name="t">Sequence length T.</param>
     /// <param name="c">Channels C = H·d.</param>
     /// <param name="heads">Number of heads H; must divide C.</param>
-    public static unsafe void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads)
+    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads) =>
+        BackwardInto(dout, qkv, att, dqkv, b, t, c, heads, accumulate: true);
+
+    /// <summary>
+    /// As <see cref="Backward"/>,
+    /// but dqkv is overwritten (dqkv = ∂L/∂qkv): each of its elements is produced exactly once, so a layer that owns the
+    /// buffer saves clearing it first.
+    /// </summary>
+    internal static void BackwardOverwriting(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads) =>
+        BackwardInto(dout, qkv, att, dqkv, b, t, c, heads, accumulate: false);
+
+    private static unsafe void BackwardInto(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, Span<float> dqkv, int b, int t, int c, int heads, bool accumulate)
     {
         ValidateBackward(dout, qkv, att, dqkv, b, t, c, heads);
         if (!Vector256.IsHardwareAccelerated)
         {
+            if (!accumulate)
+            {
+                dqkv[..(b * t * 3 * c)].Clear();
+            }
+
             BackwardReference(dout, qkv, att, dqkv, b, t, c, heads);
             return;
         }
 
         fixed (float* pdout = dout, pqkv = qkv, patt = att, pdqkv = dqkv)
         {
-            var job = new Job(pqkv, pdout, patt, pdqkv, b, t, c, heads);
+            var job = new Job(pqkv, pdout, patt, pdqkv, b, t, c, heads, accumulate);
             int items = b * heads;
             // Backward does about twice the forward's multiply-adds per pair.
             int minPerThread = Math.Max(1, MinItemsPerThread(t, c / heads) / 2);
@@ -343,8 +359,9 @@ public static class Attention
     private static int Pad16(int n) => (n + 15) & ~15;
 
     // Pointers and shape of one call; a plain struct the thread bodies carry (a span could not be a field).
-    private readonly unsafe struct Job(float* qkv, float* seq, float* att, float* dqkv, int b, int t, int c, int heads)
+    private readonly unsafe struct Job(float* qkv, float* seq, float* att, float* dqkv, int b, int t, int c, int heads, bool accumulate)
     {
+        public readonly bool Accumulate = accumulate;   // backward: dqkv += (true) or dqkv = (false)
         public readonly float* Qkv = qkv;
         public readonly float* Seq = seq;   // out in forward, dout in backward
         public readonly float* Att = att;
@@ -549,6 +566,19 @@ public static class Attention
         new Span<float>(att + n, t - n).Clear();
     }
 
+    // dst[0 .. n) += src (accumulate) or = src.
+    private static unsafe void Put(bool accumulate, float* dst, float* src, int n)
+    {
+        if (accumulate)
+        {
+            RowVectors.Add(dst, src, n);
+        }
+        else
+        {
+            RowVectors.Copy(dst, src, n);
+        }
+    }
+
     // The rows of four consecutive queries (row r: n0 + r scores at scores + r·stride, its attention row at att + r·t):
     // per row exactly SoftmaxRow512's arithmetic (the same maxima, the exponentials summed in the same order, one
     // reciprocal), so the same results; but the four rows go step by step together, so their latency chains
@@ -701,7 +731,7 @@ public static class Attention
 
                         for (int r = 0; r < 4; r++)
                         {
-                            RowVectors.Add(gradBase + (long)(ti + r) * c3, grads + r * dp, d);
+                            Put(job.Accumulate, gradBase + (long)(ti + r) * c3, grads + r * dp, d);
                         }
                     }
 
@@ -711,7 +741,7 @@ public static class Attention
                         RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, rows);
                         SoftmaxBackwardRow(rows, attBase + (long)ti * t, n, scale, ds + (long)ti * tp);
                         WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, grads);
-                        RowVectors.Add(gradBase + (long)ti * c3, grads, d);
+                        Put(job.Accumulate, gradBase + (long)ti * c3, grads, d);
                     }
 
                     // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
@@ -723,13 +753,13 @@ public static class Attention
                         ColumnBlock(attBase + (long)j0 * t + k0, t, t - j0, dop, j0, dp, attBase, t, k0, grads);
                         for (int k = 0; k < 4; k++)
                         {
-                            RowVectors.Add(gradBase + (long)(k0 + k) * c3 + 2 * c, grads + k * dp, d);
+                            Put(job.Accumulate, gradBase + (long)(k0 + k) * c3 + 2 * c, grads + k * dp, d);
                         }
 
                         ColumnBlock(ds + (long)j0 * tp + k0, tp, t - j0, qp, j0, dp, ds, tp, k0, grads);
                         for (int k = 0; k < 4; k++)
                         {
-                            RowVectors.Add(gradBase + (long)(k0 + k) * c3 + c, grads + k * dp, d);
+                            Put(job.Accumulate, gradBase + (long)(k0 + k) * c3 + c, grads + k * dp, d);
                         }
                     }
 
@@ -737,9 +767,9 @@ public static class Attention
                     {
                         int m = t - k0;
                         WeightedRowSum(attBase + (long)k0 * t + k0, t, m, dop + k0 * dp, dp, grads);
-                        RowVectors.Add(gradBase + (long)k0 * c3 + 2 * c, grads, d);
+                        Put(job.Accumulate, gradBase + (long)k0 * c3 + 2 * c, grads, d);
                         WeightedRowSum(ds + (long)k0 * tp + k0, tp, m, qp + k0 * dp, dp, grads);
-                        RowVectors.Add(gradBase + (long)k0 * c3 + c, grads, d);
+                        Put(job.Accumulate, gradBase + (long)k0 * c3 + c, grads, d);
                     }
                 }
             }

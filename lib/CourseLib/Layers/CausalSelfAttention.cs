@@ -83,8 +83,7 @@ public sealed class CausalSelfAttention : Layer
         CheckGradient(dy, _ctx.Rows, Channels);
         float[] dout = Projection.Backward(dy);
         float[] dqkv = Ensure(ref _dqkv, _ctx.Rows * 3 * Channels);
-        Array.Clear(dqkv);
-        Attention.Backward(dout, _qkv, _att!, dqkv, _ctx.Batch, _ctx.Time, Channels, Heads);
+        Attention.BackwardOverwriting(dout, _qkv, _att!, dqkv, _ctx.Batch, _ctx.Time, Channels, Heads);
         return Qkv.Backward(dqkv);
     }
 

@@ -74,6 +74,24 @@ public sealed class AttentionTests(ITestOutputHelper output)
     public void Forward_Backward_OddShapes_MatchReference(int b, int t, int c, int h) => FastMatchesReference(b, t, c, h, seed: 100 + t + c);
 
     [Fact]
+    public void BackwardOverwriting_PrefilledDqkv_EqualsAccumulatingIntoZeros()
+    {
+        // The layer's path: every element of dqkv is produced exactly once, so it is written, not accumulated. Shapes
+        // with ragged query groups (T mod 4 ≠ 0) and one large enough to run on two threads.
+        foreach ((int b, int t, int c, int h) in new[] { (2, 7, 16, 2), (3, 33, 64, 4), (8, 64, 128, 4) })
+        {
+            float[] qkv = Compare.Randn(b * t * 3 * c, t), o = new float[b * t * c], att = new float[b * h * t * t];
+            Attention.Forward(qkv, o, att, b, t, c, h);
+            float[] dout = Compare.Randn(b * t * c, t + 1);
+            float[] expected = new float[b * t * 3 * c], dqkv = Compare.Randn(b * t * 3 * c, t + 2);
+            dqkv[5] = float.NaN; // whatever the buffer held, NaN included, must not leak into the result
+            Attention.Backward(dout, qkv, att, expected, b, t, c, h);
+            Attention.BackwardOverwriting(dout, qkv, att, dqkv, b, t, c, h);
+            Assert.True(expected.AsSpan().SequenceEqual(dqkv), $"b={b} t={t} c={c} h={h}");
+        }
+    }
+
+    [Fact]
     public unsafe void SoftmaxRows4_FourQueriesTogether_EqualFourSingleRowsExactly()
     {
         // The interleaved softmax of four consecutive causal rows must give bit for bit what the one-row kernel
