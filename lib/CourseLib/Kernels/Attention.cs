@@ -419,15 +419,10 @@ public static class Attention
                     float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
                     float* outBase = job.Seq + (long)bi * t * c + h * d;
                     float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
+                    TransposeHead(seqBase + c, c3, t, d, kt, tp);
                     for (int t2 = 0; t2 < t; t2++)
                     {
-                        float* k = seqBase + (long)t2 * c3 + c;
-                        for (int i = 0; i < d; i++)
-                        {
-                            kt[i * tp + t2] = k[i];
-                        }
-
-                        RowVectors.Copy(vp + t2 * dp, k + c, d);
+                        RowVectors.Copy(vp + t2 * dp, seqBase + (long)t2 * c3 + 2 * c, d);
                     }
 
                     // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
@@ -564,6 +559,32 @@ public static class Attention
         }
 
         new Span<float>(att + n, t - n).Clear();
+    }
+
+    // One head's keys (or values) transposed: dst[i·tp + j] = src[j·stride + i] for i < d, j < t. With AVX-512 and d a
+    // multiple of 16, in 16 × 16 register blocks; the last block's rows past t come out as zeros, inside tp's padding.
+    private static unsafe void TransposeHead(float* src, int stride, int t, int d, float* dst, int tp)
+    {
+        if (Avx512F.IsSupported && d % 16 == 0)
+        {
+            for (int j0 = 0; j0 < t; j0 += 16)
+            {
+                for (int i0 = 0; i0 < d; i0 += 16)
+                {
+                    Gemm.Transpose16(src + ((long)j0 * stride) + i0, stride, Math.Min(16, t - j0), dst + ((long)i0 * tp) + j0, tp);
+                }
+            }
+
+            return;
+        }
+
+        for (int j = 0; j < t; j++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                dst[(i * tp) + j] = src[((long)j * stride) + i];
+            }
+        }
     }
 
     // dst[0 .. n) += src (accumulate) or = src.
@@ -703,12 +724,9 @@ public static class Attention
                         RowVectors.Copy(qp + t2 * dp, q, d);
                         RowVectors.Copy(kp + t2 * dp, q + c, d);
                         RowVectors.Copy(dop + t2 * dp, doutBase + (long)t2 * c, d);
-                        float* v = q + 2 * c;
-                        for (int i = 0; i < d; i++)
-                        {
-                            vt[i * tp + t2] = v[i];
-                        }
                     }
+
+                    TransposeHead(seqBase + 2 * c, c3, t, d, vt, tp);
 
                     // Rows, four queries at a time: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
                     int ti = 0;

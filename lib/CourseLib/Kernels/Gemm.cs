@@ -564,7 +564,7 @@ internal static unsafe partial class Gemm
     /// shuffles for 256 values, instead of 256 scalar strided moves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose16(float* src, nint ld, int rows, float* dst, nint dstStride)
+    internal static void Transpose16(float* src, nint ld, int rows, float* dst, nint dstStride)
     {
         Vector512<float> r0 = Row(src, ld, 0, rows), r1 = Row(src, ld, 1, rows), r2 = Row(src, ld, 2, rows), r3 = Row(src, ld, 3, rows);
         Vector512<float> r4 = Row(src, ld, 4, rows), r5 = Row(src, ld, 5, rows), r6 = Row(src, ld, 6, rows), r7 = Row(src, ld, 7, rows);

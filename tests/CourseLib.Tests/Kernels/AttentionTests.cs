@@ -71,6 +71,8 @@ public sealed class AttentionTests(ITestOutputHelper output)
     [InlineData(1, 65, 128, 2)]  // d = 64: the 4-vector paths, T past four vectors of keys
     [InlineData(2, 100, 130, 1)] // d = 130: 4-vector block plus tail vectors
     [InlineData(1, 129, 96, 1)]  // d = 96: one 64 block and two single vectors
+    [InlineData(8, 32, 64, 4)]   // d = 16: the tiny LM's shape (K and V transposed in 16 × 16 blocks)
+    [InlineData(2, 33, 128, 4)]  // d = 32: two blocks of dimensions, a last block of one key
     public void Forward_Backward_OddShapes_MatchReference(int b, int t, int c, int h) => FastMatchesReference(b, t, c, h, seed: 100 + t + c);
 
     [Fact]
