@@ -14,7 +14,6 @@
 //   ds[t,t2]   = att[t,t2] · (datt[t,t2] − Σ_j att[t,j]·datt[t,j]) / √d     (softmax backward, scale folded in)
 //   dq_t      += Σ_{t2 ≤ t} ds[t,t2] · k_t2
 //   dk_t2     += Σ_{t ≥ t2} ds[t,t2] · q_t
-using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -35,8 +34,9 @@ namespace CourseLib.Kernels;
 /// masked one, exponentials from <see cref="Softmax"/>'s kernel (rows are T long at most, so five library calls per row
 /// used to cost more than the row); otherwise it goes through <see cref="TensorPrimitives"/>.
 /// Without AVX-512 (e.g. AMD Zen 3 machines) it runs one-row Vector256 kernels; without AVX2 the reference loops.
-/// Scratch comes from <see cref="ArrayPool{T}.Shared"/> and work goes to <see cref="KernelThreads"/>' parked helpers,
-/// so steady-state calls do not allocate, single- or multi-threaded; the backward pass
+/// Scratch is one buffer per thread, kept for the thread's life, and work goes to <see cref="KernelThreads"/>' parked
+/// helpers, so steady-state calls do not allocate, single- or multi-threaded (an <c>ArrayPool</c> rental could: the
+/// shared pool may drop its arrays after a full garbage collection); the backward pass
 /// needs T·T floats of scratch per thread for ds, the size of one head's slice of the cache.
 /// NaN or ∞ in qkv propagate to out and att (a row whose scores contain NaN becomes NaN).
 /// </remarks>
@@ -401,77 +401,69 @@ public static class Attention
         int dp = Pad16(d), tp = Pad16(t);
         float scale = 1f / MathF.Sqrt(d);
         int need = d * tp + t * dp + 4 * tp + 4 * dp;
-        float[] rented = ArrayPool<float>.Shared.Rent(need + 16);
-        try
+        fixed (float* raw = Scratch(need + 16))
         {
-            fixed (float* raw = rented)
+            float* scratch = RowVectors.AlignTo64(raw); // rows are multiples of 16 floats: no load splits a cache line
+            float* kt = scratch;               // Kᵀ [d, tp]
+            float* vp = kt + d * tp;           // V [t, dp]
+            float* rows = vp + t * dp;         // raw scores of up to 4 queries [4, tp]
+            float* outs = rows + 4 * tp;       // up to 4 output rows [4, dp]
+            new Span<float>(scratch, need).Clear();
+
+            for (int item = start; item < end; item++)
             {
-                float* scratch = RowVectors.AlignTo64(raw); // rows are multiples of 16 floats: no load splits a cache line
-                float* kt = scratch;               // Kᵀ [d, tp]
-                float* vp = kt + d * tp;           // V [t, dp]
-                float* rows = vp + t * dp;         // raw scores of up to 4 queries [4, tp]
-                float* outs = rows + 4 * tp;       // up to 4 output rows [4, dp]
-                new Span<float>(scratch, need).Clear();
-
-                for (int item = start; item < end; item++)
+                int bi = item / job.H, h = item % job.H;
+                float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
+                float* outBase = job.Seq + (long)bi * t * c + h * d;
+                float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
+                TransposeHead(seqBase + c, c3, t, d, kt, tp);
+                for (int t2 = 0; t2 < t; t2++)
                 {
-                    int bi = item / job.H, h = item % job.H;
-                    float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
-                    float* outBase = job.Seq + (long)bi * t * c + h * d;
-                    float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
-                    TransposeHead(seqBase + c, c3, t, d, kt, tp);
-                    for (int t2 = 0; t2 < t; t2++)
+                    RowVectors.Copy(vp + t2 * dp, seqBase + (long)t2 * c3 + 2 * c, d);
+                }
+
+                // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
+                int ti = 0;
+                for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                {
+                    RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
+                    if (Avx512F.IsSupported)
                     {
-                        RowVectors.Copy(vp + t2 * dp, seqBase + (long)t2 * c3 + 2 * c, d);
+                        SoftmaxRows4(rows, tp, ti + 1, scale, attBase + (long)ti * t, t);
                     }
-
-                    // Four queries at a time share every load of Kᵀ and V (16 accumulators in registers).
-                    int ti = 0;
-                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                    else
                     {
-                        RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
-                        if (Avx512F.IsSupported)
-                        {
-                            SoftmaxRows4(rows, tp, ti + 1, scale, attBase + (long)ti * t, t);
-                        }
-                        else
-                        {
-                            for (int r = 0; r < 4; r++)
-                            {
-                                SoftmaxRow(rows + r * tp, ti + r + 1, scale, attBase + (long)(ti + r) * t, t);
-                            }
-                        }
-
-                        // Keys 0..ti are visible to all four queries; query ti + r also sees ti + 1 .. ti + r.
-                        WeightedRowSum4(attBase + (long)ti * t, t, 1, ti + 1, vp, dp, outs);
-                        for (int r = 1; r < 4; r++)
-                        {
-                            for (int j = ti + 1; j <= ti + r; j++)
-                            {
-                                Axpy(attBase[(long)(ti + r) * t + j], vp + j * dp, outs + r * dp, dp);
-                            }
-                        }
-
                         for (int r = 0; r < 4; r++)
                         {
-                            RowVectors.Copy(outBase + (long)(ti + r) * c, outs + r * dp, d);
+                            SoftmaxRow(rows + r * tp, ti + r + 1, scale, attBase + (long)(ti + r) * t, t);
                         }
                     }
 
-                    for (; ti < t; ti++)
+                    // Keys 0..ti are visible to all four queries; query ti + r also sees ti + 1 .. ti + r.
+                    WeightedRowSum4(attBase + (long)ti * t, t, 1, ti + 1, vp, dp, outs);
+                    for (int r = 1; r < 4; r++)
                     {
-                        int n = ti + 1;
-                        RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, rows);
-                        SoftmaxRow(rows, n, scale, attBase + (long)ti * t, t);
-                        WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, outs);
-                        RowVectors.Copy(outBase + (long)ti * c, outs, d);
+                        for (int j = ti + 1; j <= ti + r; j++)
+                        {
+                            Axpy(attBase[(long)(ti + r) * t + j], vp + j * dp, outs + r * dp, dp);
+                        }
+                    }
+
+                    for (int r = 0; r < 4; r++)
+                    {
+                        RowVectors.Copy(outBase + (long)(ti + r) * c, outs + r * dp, d);
                     }
                 }
+
+                for (; ti < t; ti++)
+                {
+                    int n = ti + 1;
+                    RowTimesColumns(seqBase + (long)ti * c3, d, kt, tp, (n + 15) >> 4, rows);
+                    SoftmaxRow(rows, n, scale, attBase + (long)ti * t, t);
+                    WeightedRowSum(attBase + (long)ti * t, 1, n, vp, dp, outs);
+                    RowVectors.Copy(outBase + (long)ti * c, outs, d);
+                }
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rented);
         }
     }
 
@@ -587,6 +579,14 @@ public static class Attention
         }
     }
 
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    // This thread's scratch, at least count floats (grown when a larger shape comes). Chunks that run on one thread run
+    // one after another, never nested, so they can share it; each pass clears what it reads before use.
+    private static float[] Scratch(int count) =>
+        t_scratch is { } buffer && buffer.Length >= count ? buffer : (t_scratch = new float[count]);
+
     // dst[0 .. n) += src (accumulate) or = src.
     private static unsafe void Put(bool accumulate, float* dst, float* src, int n)
     {
@@ -688,113 +688,103 @@ public static class Attention
         }
     }
 
-    // SoftmaxBackwardRow512 for four consecutive queries (row r: n0 + r entries; datt and ds rows stride apart, att rows
-    // t apart), interleaved like SoftmaxRows4: the same dot products in the same order, so the same results.
     private static unsafe void BackwardRange(Job job, int start, int end)
     {
         int t = job.T, c = job.C, d = job.D, c3 = 3 * c;
         int dp = Pad16(d), tp = Pad16(t);
         float scale = 1f / MathF.Sqrt(d);
         long need = 3L * t * dp + (long)d * tp + (long)t * tp + 4L * tp + 4L * dp;
-        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)need + 16));
-        try
+        fixed (float* raw = Scratch(checked((int)need + 16)))
         {
-            fixed (float* raw = rented)
+            float* scratch = RowVectors.AlignTo64(raw); // rows are multiples of 16 floats: no load splits a cache line
+            float* qp = scratch;               // Q [t, dp]
+            float* kp = qp + t * dp;           // K [t, dp]
+            float* dop = kp + t * dp;          // dout [t, dp]
+            float* vt = dop + t * dp;          // Vᵀ [d, tp]
+            float* ds = vt + d * tp;           // ds [t, tp], lower triangle used
+            float* rows = ds + (long)t * tp;   // datt of up to 4 queries [4, tp]
+            float* grads = rows + 4 * tp;      // up to 4 gradient rows [4, dp]
+            new Span<float>(scratch, (int)need).Clear();
+
+            for (int item = start; item < end; item++)
             {
-                float* scratch = RowVectors.AlignTo64(raw); // rows are multiples of 16 floats: no load splits a cache line
-                float* qp = scratch;               // Q [t, dp]
-                float* kp = qp + t * dp;           // K [t, dp]
-                float* dop = kp + t * dp;          // dout [t, dp]
-                float* vt = dop + t * dp;          // Vᵀ [d, tp]
-                float* ds = vt + d * tp;           // ds [t, tp], lower triangle used
-                float* rows = ds + (long)t * tp;   // datt of up to 4 queries [4, tp]
-                float* grads = rows + 4 * tp;      // up to 4 gradient rows [4, dp]
-                new Span<float>(scratch, (int)need).Clear();
-
-                for (int item = start; item < end; item++)
+                int bi = item / job.H, h = item % job.H;
+                float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
+                float* gradBase = job.Dqkv + (long)bi * t * c3 + h * d;
+                float* doutBase = job.Seq + (long)bi * t * c + h * d;
+                float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
+                for (int t2 = 0; t2 < t; t2++)
                 {
-                    int bi = item / job.H, h = item % job.H;
-                    float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
-                    float* gradBase = job.Dqkv + (long)bi * t * c3 + h * d;
-                    float* doutBase = job.Seq + (long)bi * t * c + h * d;
-                    float* attBase = job.Att + ((long)bi * job.H + h) * t * t;
-                    for (int t2 = 0; t2 < t; t2++)
+                    float* q = seqBase + (long)t2 * c3;
+                    RowVectors.Copy(qp + t2 * dp, q, d);
+                    RowVectors.Copy(kp + t2 * dp, q + c, d);
+                    RowVectors.Copy(dop + t2 * dp, doutBase + (long)t2 * c, d);
+                }
+
+                TransposeHead(seqBase + 2 * c, c3, t, d, vt, tp);
+
+                // Rows, four queries at a time: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
+                int ti = 0;
+                for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                {
+                    RowsTimesColumns4(doutBase + (long)ti * c, c, d, vt, tp, (ti + 4 + 15) >> 4, rows, tp);
+                    for (int r = 0; r < 4; r++)
                     {
-                        float* q = seqBase + (long)t2 * c3;
-                        RowVectors.Copy(qp + t2 * dp, q, d);
-                        RowVectors.Copy(kp + t2 * dp, q + c, d);
-                        RowVectors.Copy(dop + t2 * dp, doutBase + (long)t2 * c, d);
+                        SoftmaxBackwardRow(rows + r * tp, attBase + (long)(ti + r) * t, ti + r + 1, scale, ds + (long)(ti + r) * tp);
                     }
 
-                    TransposeHead(seqBase + 2 * c, c3, t, d, vt, tp);
-
-                    // Rows, four queries at a time: datt = dout_t·Vᵀ, ds through the softmax, dq_t = ds_t·K.
-                    int ti = 0;
-                    for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
+                    WeightedRowSum4(ds + (long)ti * tp, tp, 1, ti + 1, kp, dp, grads);
+                    for (int r = 1; r < 4; r++)
                     {
-                        RowsTimesColumns4(doutBase + (long)ti * c, c, d, vt, tp, (ti + 4 + 15) >> 4, rows, tp);
-                        for (int r = 0; r < 4; r++)
+                        for (int j = ti + 1; j <= ti + r; j++)
                         {
-                            SoftmaxBackwardRow(rows + r * tp, attBase + (long)(ti + r) * t, ti + r + 1, scale, ds + (long)(ti + r) * tp);
-                        }
-
-                        WeightedRowSum4(ds + (long)ti * tp, tp, 1, ti + 1, kp, dp, grads);
-                        for (int r = 1; r < 4; r++)
-                        {
-                            for (int j = ti + 1; j <= ti + r; j++)
-                            {
-                                Axpy(ds[(long)(ti + r) * tp + j], kp + j * dp, grads + r * dp, dp);
-                            }
-                        }
-
-                        for (int r = 0; r < 4; r++)
-                        {
-                            Put(job.Accumulate, gradBase + (long)(ti + r) * c3, grads + r * dp, d);
+                            Axpy(ds[(long)(ti + r) * tp + j], kp + j * dp, grads + r * dp, dp);
                         }
                     }
 
-                    for (; ti < t; ti++)
+                    for (int r = 0; r < 4; r++)
                     {
-                        int n = ti + 1;
-                        RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, rows);
-                        SoftmaxBackwardRow(rows, attBase + (long)ti * t, n, scale, ds + (long)ti * tp);
-                        WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, grads);
-                        Put(job.Accumulate, gradBase + (long)ti * c3, grads, d);
-                    }
-
-                    // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
-                    int k0 = 0;
-                    for (; Vector512.IsHardwareAccelerated && k0 + 4 <= t; k0 += 4)
-                    {
-                        // Queries from k0 + 3 on see all four keys; queries k0 .. k0 + 2 see only the first few.
-                        int j0 = k0 + 3;
-                        ColumnBlock(attBase + (long)j0 * t + k0, t, t - j0, dop, j0, dp, attBase, t, k0, grads);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            Put(job.Accumulate, gradBase + (long)(k0 + k) * c3 + 2 * c, grads + k * dp, d);
-                        }
-
-                        ColumnBlock(ds + (long)j0 * tp + k0, tp, t - j0, qp, j0, dp, ds, tp, k0, grads);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            Put(job.Accumulate, gradBase + (long)(k0 + k) * c3 + c, grads + k * dp, d);
-                        }
-                    }
-
-                    for (; k0 < t; k0++)
-                    {
-                        int m = t - k0;
-                        WeightedRowSum(attBase + (long)k0 * t + k0, t, m, dop + k0 * dp, dp, grads);
-                        Put(job.Accumulate, gradBase + (long)k0 * c3 + 2 * c, grads, d);
-                        WeightedRowSum(ds + (long)k0 * tp + k0, tp, m, qp + k0 * dp, dp, grads);
-                        Put(job.Accumulate, gradBase + (long)k0 * c3 + c, grads, d);
+                        Put(job.Accumulate, gradBase + (long)(ti + r) * c3, grads + r * dp, d);
                     }
                 }
+
+                for (; ti < t; ti++)
+                {
+                    int n = ti + 1;
+                    RowTimesColumns(doutBase + (long)ti * c, d, vt, tp, (n + 15) >> 4, rows);
+                    SoftmaxBackwardRow(rows, attBase + (long)ti * t, n, scale, ds + (long)ti * tp);
+                    WeightedRowSum(ds + (long)ti * tp, 1, n, kp, dp, grads);
+                    Put(job.Accumulate, gradBase + (long)ti * c3, grads, d);
+                }
+
+                // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
+                int k0 = 0;
+                for (; Vector512.IsHardwareAccelerated && k0 + 4 <= t; k0 += 4)
+                {
+                    // Queries from k0 + 3 on see all four keys; queries k0 .. k0 + 2 see only the first few.
+                    int j0 = k0 + 3;
+                    ColumnBlock(attBase + (long)j0 * t + k0, t, t - j0, dop, j0, dp, attBase, t, k0, grads);
+                    for (int k = 0; k < 4; k++)
+                    {
+                        Put(job.Accumulate, gradBase + (long)(k0 + k) * c3 + 2 * c, grads + k * dp, d);
+                    }
+
+                    ColumnBlock(ds + (long)j0 * tp + k0, tp, t - j0, qp, j0, dp, ds, tp, k0, grads);
+                    for (int k = 0; k < 4; k++)
+                    {
+                        Put(job.Accumulate, gradBase + (long)(k0 + k) * c3 + c, grads + k * dp, d);
+                    }
+                }
+
+                for (; k0 < t; k0++)
+                {
+                    int m = t - k0;
+                    WeightedRowSum(attBase + (long)k0 * t + k0, t, m, dop + k0 * dp, dp, grads);
+                    Put(job.Accumulate, gradBase + (long)k0 * c3 + 2 * c, grads, d);
+                    WeightedRowSum(ds + (long)k0 * tp + k0, tp, m, qp + k0 * dp, dp, grads);
+                    Put(job.Accumulate, gradBase + (long)k0 * c3 + c, grads, d);
+                }
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rented);
         }
     }
 

@@ -361,6 +361,8 @@ public sealed class AttentionTests(ITestOutputHelper output)
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++)
         {
+            // Full collections in between: scratch that a pool may release after one would be allocated again.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             Attention.Forward(qkv, o, att, b, t, c, h);
             Attention.Backward(dout, qkv, att, dqkv, b, t, c, h);
         }
