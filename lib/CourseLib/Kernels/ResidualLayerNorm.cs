@@ -45,12 +45,12 @@ public static class ResidualLayerNorm
             int minRows = LayerNorm.MinRowsPerThread(c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                var body = new ForwardBody(px, pr, pg, pb, ps, py, pm, pv, c, eps, LayerNorm.Streams((long)n * c));
+                var body = new ForwardBody(px, pr, pg, pb, ps, py, pm, pv, c, eps, LayerNorm.Streams((long)n * c), FourRows(n, c));
                 KernelThreads.For(n, minRows, ref body);
             }
             else
             {
-                ForwardRows(px, pr, pg, pb, ps, py, pm, pv, 0, n, c, eps, LayerNorm.Streams((long)n * c));
+                ForwardRows(px, pr, pg, pb, ps, py, pm, pv, 0, n, c, eps, LayerNorm.Streams((long)n * c), FourRows(n, c));
             }
         }
     }
@@ -136,14 +136,19 @@ public static class ResidualLayerNorm
     }
 
     private readonly unsafe struct ForwardBody(float* x, float* r, float* gamma, float* beta, float* sum, float* y, float* mean,
-        float* rstd, int c, float eps, bool streaming) : IRangeBody
+        float* rstd, int c, float eps, bool streaming, bool fourRows) : IRangeBody
     {
-        public void Run(int start, int end) => ForwardRows(x, r, gamma, beta, sum, y, mean, rstd, start, end, c, eps, streaming);
+        public void Run(int start, int end) => ForwardRows(x, r, gamma, beta, sum, y, mean, rstd, start, end, c, eps, streaming, fourRows);
     }
 
-    // y streams past the caches when it is large (see LayerNorm.Streams); sum does not, its row is read back.
+    // Four rows at a time only for short rows (C ≤ 64) that LayerNorm would group: there the latency of each row's chain
+    // dominates ([8, 64]: ~420 → ~265 ns). Longer rows are faster in the fused one-row pass, which adds and sums in one
+    // sweep, than as a separate add before LayerNorm's four-row pass (256×256: ~20 → ~25 µs, 64×768: ~14 → ~19 µs).
+    private static bool FourRows(long n, int c) => c <= 64 && LayerNorm.GroupsOfFour(n, c);
+
+    // Large outputs stream past the caches (see LayerNorm.Streams and StreamRows).
     private static unsafe void ForwardRows(float* x, float* r, float* gamma, float* beta, float* sum, float* y,
-        float* mean, float* rstd, int start, int end, int c, float eps, bool streaming)
+        float* mean, float* rstd, int start, int end, int c, float eps, bool streaming, bool fourRows)
     {
         if (streaming)
         {
@@ -152,7 +157,7 @@ public static class ResidualLayerNorm
         }
 
         int row = start;
-        for (; LayerNorm.GroupsOfFour(c) && row + 4 <= end; row += 4)
+        for (; fourRows && row + 4 <= end; row += 4)
         {
             // Four rows' sums first, then LayerNorm's four-row pass over them: AddAndSum accumulates exactly the sums
             // it stores, so these are the same results as the one-row loop below.

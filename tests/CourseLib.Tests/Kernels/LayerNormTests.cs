@@ -58,7 +58,7 @@ public class LayerNormTests
     [Fact]
     public void Forward_RowsInGroupsOfFour_EqualEachRowAloneExactly()
     {
-        // With AVX-512 and C a multiple of 16, rows go four at a time (interleaved sums); each row must come out bit
+        // With AVX-512, C a multiple of 16 (≤ 256) and a small input, rows go four at a time (interleaved sums); each row must come out bit
         // for bit as it does alone (n = 1 takes the one-row path), so results do not depend on a row's neighbours.
         foreach (int c in new[] { 16, 48, 64, 80, 256, 272 })
         {
