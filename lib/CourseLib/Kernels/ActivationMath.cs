@@ -180,6 +180,18 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
 
+    /// <summary>
+    /// σ(x) = 1/(1 + e^m) per lane from m = −x, for callers whose argument is bounded, |m| ≤ 10⁵ (GELU-tanh's is, after
+    /// its clamp). With AVX-512 the exponential then needs no clamp: vscalefps saturates 2ⁿ to 0 or ∞ by itself, and the
+    /// reduced argument stays within 0.01 of exact, so e^m is exact to float wherever it is neither 0 nor ∞ — the same
+    /// values as <see cref="Sigmoid(Vector512{float})"/> of −m, two instructions fewer, and the caller can fold the
+    /// negation into its own constants.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> SigmoidOfNegatedBounded(Vector512<float> m) => Avx512F.IsSupported
+        ? Vector512<float>.One / (Vector512<float>.One + Exp512Reduced(m))
+        : Vector512<float>.One / (Vector512<float>.One + Exp(m));
+
     /// <summary>σ(x) per lane, and 1 − σ(x) in <paramref name="complement"/> without the cancellation of 1 − σ where σ ≈ 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Sigmoid(Vector512<float> x, out Vector512<float> complement)
@@ -353,6 +365,10 @@ internal static class ActivationMath
     /// <summary>σ(x) = 1/(1 + e^−x) per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+
+    /// <summary>σ(x) = 1/(1 + e^m) from m = −x (the Vector256 exponential keeps its clamp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> SigmoidOfNegatedBounded(Vector256<float> m) => Vector256<float>.One / (Vector256<float>.One + Exp(m));
 
     /// <summary>σ(x) per lane, and 1 − σ(x) in <paramref name="complement"/> without the cancellation of 1 − σ where σ ≈ 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

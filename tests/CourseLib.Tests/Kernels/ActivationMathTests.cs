@@ -12,6 +12,38 @@ namespace CourseLib.Tests.Kernels;
 public class ActivationMathTests
 {
     [Fact]
+    public void SigmoidOfNegatedBounded_WithinItsBound_EqualsSigmoidBitForBit()
+    {
+        // The unclamped form GELU-tanh uses must give exactly Sigmoid(x) = 1/(1 + Exp(−x)) for |x| ≤ 10⁵: a dense
+        // grid near 0, the saturation edges around ±89 and ±104, and far out.
+        var xs = new List<float>();
+        for (float x = -120f; x <= 120f; x += 0.0173f)
+        {
+            xs.Add(x);
+        }
+
+        for (float x = 120f; x <= 1e5f; x *= 1.01f)
+        {
+            xs.Add(x);
+            xs.Add(-x);
+        }
+
+        xs.AddRange([0f, -0f, 88.7f, 89f, 89.5f, -103.3f, -104f, -104.5f, 1e5f, -1e5f]);
+        while (xs.Count % 16 != 0)
+        {
+            xs.Add(1f);
+        }
+
+        for (int i = 0; i < xs.Count; i += 16)
+        {
+            var x512 = System.Runtime.Intrinsics.Vector512.Create(xs.GetRange(i, 16).ToArray());
+            Assert.Equal(ActivationMath.Sigmoid(x512), ActivationMath.SigmoidOfNegatedBounded(-x512));
+            var x256 = System.Runtime.Intrinsics.Vector256.Create(xs.GetRange(i, 8).ToArray());
+            Assert.Equal(ActivationMath.Sigmoid(x256), ActivationMath.SigmoidOfNegatedBounded(-x256));
+        }
+    }
+
+    [Fact]
     public void Erf_Reference_MatchesTabulatedValues()
     {
         // Abramowitz & Stegun table 7.1 / DLMF 7.2; erfc values from the same tables.
