@@ -9,11 +9,13 @@ namespace CourseLib.Benchmarks;
 /// larger than the caches) and the FMA peak (independent register-only FMA chains, nothing touches memory),
 /// both measured by <see cref="MachineCeilings"/>.
 /// </summary>
-internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, double PeakGflops1, double PeakGflopsN, int Threads, double? NominalGflops1)
+internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, double PeakGflops1, double PeakGflopsN, int Threads, double? NominalGflops1, int? FlopsPerCycle)
 {
     public static Machine Measure(int threads, bool quick, Func<double> singleThreadClock)
     {
         string cpu = "unknown CPU";
+        string? vendor = null;
+        int? family = null;
         double? mhz = null;
         if (File.Exists("/proc/cpuinfo"))
         {
@@ -22,6 +24,15 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
                 if (line.StartsWith("model name", StringComparison.Ordinal) && cpu == "unknown CPU")
                 {
                     cpu = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+                }
+                else if (line.StartsWith("vendor_id", StringComparison.Ordinal) && vendor is null)
+                {
+                    vendor = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+                }
+                else if (line.StartsWith("cpu family", StringComparison.Ordinal) && family is null &&
+                         int.TryParse(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int f))
+                {
+                    family = f;
                 }
                 else if (line.StartsWith("cpu MHz", StringComparison.Ordinal) && mhz is null &&
                          double.TryParse(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
@@ -37,10 +48,22 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         double tn = threads > 1 ? MachineCeilings.TriadGBs(threads, repeats: reps) : t1;
         double p1 = MachineCeilings.FmaPeakGflops(1, repeats: reps, clock: singleThreadClock);
         double pn = threads > 1 ? MachineCeilings.FmaPeakGflops(threads, repeats: reps) : p1;
-        // Per cycle: Zen 4 issues one 512-bit (as two 256-bit halves) or two 256-bit FMAs = 16 fused multiply-adds.
-        double? nominal = mhz is double m && Vector512.IsHardwareAccelerated ? m * 1e-3 * 32 : null;
-        return new Machine(cpu, t1, tn, p1, pn, threads, nominal);
+        int? perCycle = Vector512.IsHardwareAccelerated ? FloatFlopsPerCycle(vendor, family) : null;
+        double? nominal = mhz is double m && perCycle is int fpc ? m * 1e-3 * fpc : null;
+        return new Machine(cpu, t1, tn, p1, pn, threads, nominal, perCycle);
     }
+
+    /// <summary>
+    /// Float FLOP per cycle per core where the core is known: Zen 4 (AMD family 25) issues one 512-bit FMA per cycle as
+    /// two 256-bit halves, 16 fused multiply-adds = 32 FLOP; Zen 5 (family 26) has two full 512-bit FMA pipes, 64 FLOP.
+    /// Unknown cores get no figure rather than a guess.
+    /// </summary>
+    private static int? FloatFlopsPerCycle(string? vendor, int? family) => (vendor, family) switch
+    {
+        ("AuthenticAMD", 25) => 32,
+        ("AuthenticAMD", 26) => 64,
+        _ => null,
+    };
 
     public override string ToString()
     {
@@ -51,11 +74,11 @@ internal sealed record Machine(string Cpu, double TriadGBs1, double TriadGBsN, d
         string peakN = Threads > 1 ? string.Create(CultureInfo.InvariantCulture, $", {PeakGflopsN:F1} GFLOP/s on {Threads}") : "";
         s.AppendLine(CultureInfo.InvariantCulture, $"Streaming bandwidth (triad a = b + s·c, 3×64 MB): {TriadGBs1:F1} GB/s on 1 thread{triadN}");
         s.Append(CultureInfo.InvariantCulture, $"FMA peak (register-only, float32): {PeakGflops1:F1} GFLOP/s on 1 thread{peakN}");
-        if (NominalGflops1 is double n)
+        if (FlopsPerCycle is int fpc && NominalGflops1 is double n)
         {
-            // 32 FLOP/cycle/core (16 float FMAs); the clock /proc/cpuinfo reports is the base one, boost runs higher.
+            // The clock /proc/cpuinfo reports is the base one; boost runs higher, hence the effective clock.
             s.Append(CultureInfo.InvariantCulture,
-                $" (= 32 FLOP/cycle at {PeakGflops1 / 32:F2} GHz effective; theoretical at the reported {n / 32:F2} GHz clock: {n:F1} GFLOP/s per core)");
+                $" (= {fpc} FLOP/cycle at {PeakGflops1 / fpc:F2} GHz effective; theoretical at the reported {n / fpc:F2} GHz clock: {n:F1} GFLOP/s per core)");
         }
 
         return s.ToString();

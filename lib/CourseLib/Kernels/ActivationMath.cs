@@ -14,8 +14,9 @@ namespace CourseLib.Kernels;
 /// </list>
 /// Accuracy (measured by the tests against double precision over dense grids): Exp ≤ 2 ulp, Sigmoid ≤ 3 ulp; Tanh
 /// ≤ 3 ulp including near 0 (it goes through expm1, so tanh(1e-5) keeps all its digits); Φ(x) relative error ≤ 5e-7
-/// for |x| ≤ 5 and ≤ 1e-6 for |x| ≤ 9 on both sides: the left tail keeps its relative accuracy because Φ is computed
-/// from erfc, never as 1 − Φ(−x), and because the exponent −x²/2 is carried as an exact head + tail.
+/// for |x| ≤ 5 and ≤ 1e-6 for |x| ≤ 9 on both sides: the left tail keeps its relative accuracy because Φ(−|x|) is
+/// computed directly as e^(−x²/2)·R(|x|), never as 1 − Φ(|x|), and because the exponent −x²/2 is carried as an exact
+/// head + tail.
 /// NaN in → NaN out; ±∞ follow the limits (Exp(−∞) = 0, Exp(+∞) = +∞, Tanh(±∞) = ±1, Φ(−∞) = 0, Φ(+∞) = 1).
 /// </summary>
 internal static class ActivationMath
@@ -37,13 +38,6 @@ internal static class ActivationMath
 
     // Tanh: beyond |x| = 10, 1 − tanh(x) < 2^−25, so tanh rounds to ±1; clamping there also maps ±∞ to ±1.
     private const float TanhClamp = -20f;
-
-    // Φ(x) = erfc(−x/√2)/2 with erfc(z) ≈ t·exp(−z² + P(t)), t = 1/(1 + z/2), z ≥ 0: the Chebyshev fit of
-    // Numerical Recipes in C, 2nd ed., §6.2 (function erfcc), fractional error < 1.2e-7 for every z ≥ 0.
-    // One formula for the whole range (no branch to blend), and it gives erfc, so the left tail of Φ is relative-accurate.
-    private const float InvSqrt2 = 0.707106781f;
-    private const float E0 = -1.26551223f, E1 = 1.00002368f, E2 = 0.37409196f, E3 = 0.09678418f, E4 = -0.18628806f;
-    private const float E5 = 0.27886807f, E6 = -1.13520398f, E7 = 1.48851587f, E8 = -0.82215223f, E9 = 0.17087277f;
 
     // R(a) = Φ(−a)·e^(a²/2) ≈ (R0 + R1·a + … + R4·a⁴)/(1 + S1·a + … + S5·a⁵) on [0, 20], see GaussianTailRatio.
     private const float R0 = 5.0000000501e-01f, R1 = 4.4685492581e-01f, R2 = 1.8965073433e-01f, R3 = 4.2815660881e-02f, R4 = 4.4452425019e-03f;
@@ -117,7 +111,7 @@ internal static class ActivationMath
         return p * s1 * s2;
     }
 
-    // 1/d for d in [1, 15] (erfc's t) or [1, 4e4] (GaussianTailRatio's Q): vrcp14ps (relative error < 2^−14) and one
+    // 1/d for d in [1, 4e4] (GaussianTailRatio's Q): vrcp14ps (relative error < 2^−14) and one
     // Newton step, e·(2 − d·e), leave < 2^−27 — below float rounding — in three pipelined instructions instead of a divide.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Reciprocal(Vector512<float> d)
@@ -232,18 +226,16 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> NormalCdf(Vector512<float> x) => NormalCdfClamped(ClampGauss(x));
 
-    /// <summary>Φ(xc) for an input already clamped to ±GaussClamp (Φ is exactly 0 or 1 in float beyond).</summary>
+    /// <summary>
+    /// Φ(xc) for an input already clamped to ±GaussClamp (Φ is exactly 0 or 1 in float beyond): the left tail
+    /// Φ(−|x|) = e^(−x²/2)·R(|x|) (see <see cref="GaussianTailRatio(Vector512{float})"/>), which has no cancellation,
+    /// and Φ(|x|) = 1 − Φ(−|x|), which is ≥ ½.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> NormalCdfClamped(Vector512<float> xc)
     {
-        Vector512<float> z = Vector512.Abs(xc) * Vector512.Create(InvSqrt2);
-        Vector512<float> t = Reciprocal(Vector512.FusedMultiplyAdd(z, Vector512.Create(0.5f), Vector512<float>.One));
-        // −z² = −x²/2 as an exact head and tail; the polynomial joins the tail.
-        Vector512<float> x2 = xc * xc;
-        Vector512<float> x2Lo = Vector512.FusedMultiplyAdd(xc, xc, -x2);
-        Vector512<float> erfc = t * Exp(x2 * Vector512.Create(-0.5f), Vector512.FusedMultiplyAdd(x2Lo, Vector512.Create(-0.5f), ErfcPolynomial(t)));
-        Vector512<float> half = erfc * Vector512.Create(0.5f);
-        return Vector512.ConditionalSelect(Vector512.LessThan(xc, Vector512<float>.Zero), half, Vector512<float>.One - half);
+        Vector512<float> tail = ExpMinusHalfSquare(xc) * GaussianTailRatio(Vector512.Abs(xc));
+        return Vector512.ConditionalSelect(Vector512.LessThan(xc, Vector512<float>.Zero), tail, Vector512<float>.One - tail);
     }
 
     /// <summary>
@@ -277,20 +269,6 @@ internal static class ActivationMath
 
         x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(GaussClamp)), Vector512.Create(GaussClamp), x);
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-GaussClamp)), Vector512.Create(-GaussClamp), x);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ErfcPolynomial(Vector512<float> t)
-    {
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(E9), t, Vector512.Create(E8));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E7));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E6));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E5));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E4));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E3));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E2));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E1));
-        return Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E0));
     }
 
     // ---------------------------------------------------------------- Vector256 (same algorithms, for AVX2 machines)
@@ -408,18 +386,12 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> NormalCdf(Vector256<float> x) => NormalCdfClamped(ClampGauss(x));
 
-    /// <summary>Φ(xc) for an input already clamped to ±GaussClamp (Φ is exactly 0 or 1 in float beyond).</summary>
+    /// <summary>Φ(xc) for an input already clamped to ±GaussClamp (see the Vector512 overload).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> NormalCdfClamped(Vector256<float> xc)
     {
-        Vector256<float> z = Vector256.Abs(xc) * Vector256.Create(InvSqrt2);
-        Vector256<float> t = Vector256<float>.One / Vector256.FusedMultiplyAdd(z, Vector256.Create(0.5f), Vector256<float>.One);
-        // −z² = −x²/2 as an exact head and tail; the polynomial joins the tail.
-        Vector256<float> x2 = xc * xc;
-        Vector256<float> x2Lo = Vector256.FusedMultiplyAdd(xc, xc, -x2);
-        Vector256<float> erfc = t * Exp(x2 * Vector256.Create(-0.5f), Vector256.FusedMultiplyAdd(x2Lo, Vector256.Create(-0.5f), ErfcPolynomial(t)));
-        Vector256<float> half = erfc * Vector256.Create(0.5f);
-        return Vector256.ConditionalSelect(Vector256.LessThan(xc, Vector256<float>.Zero), half, Vector256<float>.One - half);
+        Vector256<float> tail = ExpMinusHalfSquare(xc) * GaussianTailRatio(Vector256.Abs(xc));
+        return Vector256.ConditionalSelect(Vector256.LessThan(xc, Vector256<float>.Zero), tail, Vector256<float>.One - tail);
     }
 
     /// <summary>R(a) = Φ(−a)·e^(a²/2) per lane (see the Vector512 overload).</summary>
@@ -443,20 +415,6 @@ internal static class ActivationMath
     {
         x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(GaussClamp)), Vector256.Create(GaussClamp), x);
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-GaussClamp)), Vector256.Create(-GaussClamp), x);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ErfcPolynomial(Vector256<float> t)
-    {
-        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(E9), t, Vector256.Create(E8));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E7));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E6));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E5));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E4));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E3));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E2));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E1));
-        return Vector256.FusedMultiplyAdd(p, t, Vector256.Create(E0));
     }
 
     // ---------------------------------------------------------------- float → double accumulation
