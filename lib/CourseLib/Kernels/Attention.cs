@@ -641,7 +641,8 @@ public static class Attention
             u3 += e3;
         }
 
-        float sum0 = Vector512.Sum(u0), sum1 = Vector512.Sum(u1), sum2 = Vector512.Sum(u2), sum3 = Vector512.Sum(u3);
+        float sum0 = RowVectors.SumAcross(u0).ToScalar(), sum1 = RowVectors.SumAcross(u1).ToScalar();
+        float sum2 = RowVectors.SumAcross(u2).ToScalar(), sum3 = RowVectors.SumAcross(u3).ToScalar();
         Vector512<float> r0 = Vector512.Create(sum0 == 0f ? 0f : 1f / sum0), r1 = Vector512.Create(sum1 == 0f ? 0f : 1f / sum1);
         Vector512<float> r2 = Vector512.Create(sum2 == 0f ? 0f : 1f / sum2), r3 = Vector512.Create(sum3 == 0f ? 0f : 1f / sum3);
 
@@ -675,7 +676,7 @@ public static class Attention
             vdot = Vector512.FusedMultiplyAdd(attLast, Vector512.ConditionalSelect(tail, Vector512.Load(datt + full), Vector512<float>.Zero), vdot);
         }
 
-        Vector512<float> dot = Vector512.Create(Vector512.Sum(vdot));
+        Vector512<float> dot = RowVectors.SumAcross(vdot);
         Vector512<float> vscale = Vector512.Create(scale);
         for (int i = 0; i < full; i += 16)
         {

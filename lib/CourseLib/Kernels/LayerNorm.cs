@@ -506,10 +506,10 @@ public static class LayerNorm
             a30 += Vector512.Load(x3 + i);
         }
 
-        s0 = Vector512.Sum((a00 + a01) + (a02 + a03));
-        s1 = Vector512.Sum((a10 + a11) + (a12 + a13));
-        s2 = Vector512.Sum((a20 + a21) + (a22 + a23));
-        s3 = Vector512.Sum((a30 + a31) + (a32 + a33));
+        s0 = RowVectors.SumAcross((a00 + a01) + (a02 + a03)).ToScalar();
+        s1 = RowVectors.SumAcross((a10 + a11) + (a12 + a13)).ToScalar();
+        s2 = RowVectors.SumAcross((a20 + a21) + (a22 + a23)).ToScalar();
+        s3 = RowVectors.SumAcross((a30 + a31) + (a32 + a33)).ToScalar();
     }
 
     private static unsafe void SquaredDeviations4(float* x, int c, float mean0, float mean1, float mean2, float mean3,
@@ -549,10 +549,10 @@ public static class LayerNorm
             a30 = Square(Vector512.Load(x3 + i) - m3, a30);
         }
 
-        q0 = Vector512.Sum((a00 + a01) + (a02 + a03));
-        q1 = Vector512.Sum((a10 + a11) + (a12 + a13));
-        q2 = Vector512.Sum((a20 + a21) + (a22 + a23));
-        q3 = Vector512.Sum((a30 + a31) + (a32 + a33));
+        q0 = RowVectors.SumAcross((a00 + a01) + (a02 + a03)).ToScalar();
+        q1 = RowVectors.SumAcross((a10 + a11) + (a12 + a13)).ToScalar();
+        q2 = RowVectors.SumAcross((a20 + a21) + (a22 + a23)).ToScalar();
+        q3 = RowVectors.SumAcross((a30 + a31) + (a32 + a33)).ToScalar();
     }
 
     // acc + d² in one rounding, as SquaredDeviation does it.

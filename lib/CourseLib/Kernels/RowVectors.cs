@@ -29,6 +29,23 @@ internal static class RowVectors
         return MathF.Max(q[0], q[1]);
     }
 
+    /// <summary>
+    /// The sum of the 16 lanes, in every lane, added in the tree <see cref="Vector512.Sum{T}(Vector512{T})"/> uses with
+    /// AVX-512 — adjacent lanes, then pairs of pairs inside each 128-bit block, then the blocks as (b0 + b1) + (b2 + b3) —
+    /// so the value is the same bit for bit (float addition is commutative, and each step adds the same two partial sums
+    /// in every lane). Four shuffles and four adds that stay in one register, where <c>Vector512.Sum</c> splits the
+    /// vector into quarters and ends in scalar adds (~24 instructions); interleaved over four rows this shortens the
+    /// chain at the end of each softmax row. Callers need AVX-512.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> SumAcross(Vector512<float> v)
+    {
+        v += Avx512F.Permute4x32(v, 0b10_11_00_01);       // lane pairs (0,1) (2,3) … swapped
+        v += Avx512F.Permute4x32(v, 0b01_00_11_10);       // 64-bit halves of each block swapped
+        v += Avx512F.Shuffle4x128(v, v, 0b10_11_00_01);   // blocks (0,1) and (2,3) swapped
+        return v + Avx512F.Shuffle4x128(v, v, 0b01_00_11_10); // 256-bit halves swapped
+    }
+
     /// <summary>dst[0 .. n) += src[0 .. n).</summary>
     internal static unsafe void Add(float* dst, float* src, int n)
     {

@@ -241,8 +241,12 @@ public static class Softmax
             s3 += e3;
         }
 
-        float sum0 = Vector512.Sum(s0), sum1 = Vector512.Sum(s1), sum2 = Vector512.Sum(s2), sum3 = Vector512.Sum(s3);
-        Vector512<float> r0 = Vector512.Create(1f / sum0), r1 = Vector512.Create(1f / sum1), r2 = Vector512.Create(1f / sum2), r3 = Vector512.Create(1f / sum3);
+        // Σ in every lane, bit for bit Vector512.Sum's value (so the same as the one-row path), and 1/Σ divided per lane.
+        s0 = RowVectors.SumAcross(s0);
+        s1 = RowVectors.SumAcross(s1);
+        s2 = RowVectors.SumAcross(s2);
+        s3 = RowVectors.SumAcross(s3);
+        Vector512<float> r0 = Vector512<float>.One / s0, r1 = Vector512<float>.One / s1, r2 = Vector512<float>.One / s2, r3 = Vector512<float>.One / s3;
         for (int i = 0; i < c; i += 16)
         {
             Vector512<float> keep = RowVectors.LaneMask(c - i);
@@ -258,10 +262,10 @@ public static class Softmax
             maxes[1] = max1;
             maxes[2] = max2;
             maxes[3] = max3;
-            sums[0] = sum0;
-            sums[1] = sum1;
-            sums[2] = sum2;
-            sums[3] = sum3;
+            sums[0] = s0.ToScalar();
+            sums[1] = s1.ToScalar();
+            sums[2] = s2.ToScalar();
+            sums[3] = s3.ToScalar();
         }
     }
 
