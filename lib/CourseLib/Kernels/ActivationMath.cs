@@ -232,9 +232,14 @@ internal static class ActivationMath
     /// and Φ(|x|) = 1 − Φ(−|x|), which is ≥ ½.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> NormalCdfClamped(Vector512<float> xc)
+    internal static Vector512<float> NormalCdfClamped(Vector512<float> xc) => NormalCdfClamped(xc, out _);
+
+    /// <summary>Φ(xc) as above, and the factor e^(−x²/2) it was built from (GELU's slope takes φ from it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> NormalCdfClamped(Vector512<float> xc, out Vector512<float> gauss)
     {
-        Vector512<float> tail = ExpMinusHalfSquare(xc) * GaussianTailRatio(Vector512.Abs(xc));
+        gauss = ExpMinusHalfSquare(xc);
+        Vector512<float> tail = gauss * GaussianTailRatio(Vector512.Abs(xc));
         return Vector512.ConditionalSelect(Vector512.LessThan(xc, Vector512<float>.Zero), tail, Vector512<float>.One - tail);
     }
 
@@ -388,9 +393,14 @@ internal static class ActivationMath
 
     /// <summary>Φ(xc) for an input already clamped to ±GaussClamp (see the Vector512 overload).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> NormalCdfClamped(Vector256<float> xc)
+    internal static Vector256<float> NormalCdfClamped(Vector256<float> xc) => NormalCdfClamped(xc, out _);
+
+    /// <summary>Φ(xc) as above, and the factor e^(−x²/2) it was built from (GELU's slope takes φ from it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> NormalCdfClamped(Vector256<float> xc, out Vector256<float> gauss)
     {
-        Vector256<float> tail = ExpMinusHalfSquare(xc) * GaussianTailRatio(Vector256.Abs(xc));
+        gauss = ExpMinusHalfSquare(xc);
+        Vector256<float> tail = gauss * GaussianTailRatio(Vector256.Abs(xc));
         return Vector256.ConditionalSelect(Vector256.LessThan(xc, Vector256<float>.Zero), tail, Vector256<float>.One - tail);
     }
 

@@ -59,14 +59,12 @@ internal readonly struct GeluErfOp : IActivation
         FloorAtMinus20(x) * ActivationMath.NormalCdfClamped(ActivationMath.ClampGauss(x));
 
     // The slope needs Φ and φ, and both come from one exponential: φ(x) = e^(−x²/2)/√(2π) and Φ(−|x|) = e^(−x²/2)·R(|x|)
-    // (see ActivationMath.GaussianTailRatio): Φ is computed exactly as ActivationMath.NormalCdfClamped does, so the value
-    // returned beside the slope equals Value(x) bit for bit.
+    // (see ActivationMath.GaussianTailRatio). Φ is the same call as in Value, so the value returned beside the slope
+    // equals Value(x) bit for bit.
     public static Vector512<float> Slope(Vector512<float> x, out Vector512<float> value)
     {
         Vector512<float> xc = ActivationMath.ClampGauss(x);
-        Vector512<float> e = ActivationMath.ExpMinusHalfSquare(xc);
-        Vector512<float> tail = e * ActivationMath.GaussianTailRatio(Vector512.Abs(xc));
-        Vector512<float> cdf = Vector512.ConditionalSelect(Vector512.LessThan(xc, Vector512<float>.Zero), tail, Vector512<float>.One - tail);
+        Vector512<float> cdf = ActivationMath.NormalCdfClamped(xc, out Vector512<float> e);
         value = FloorAtMinus20(x) * cdf;
         return Vector512.FusedMultiplyAdd(xc, e * Vector512.Create(ActivationMath.InvSqrt2Pi), cdf);
     }
@@ -77,9 +75,7 @@ internal readonly struct GeluErfOp : IActivation
     public static Vector256<float> Slope(Vector256<float> x, out Vector256<float> value)
     {
         Vector256<float> xc = ActivationMath.ClampGauss(x);
-        Vector256<float> e = ActivationMath.ExpMinusHalfSquare(xc);
-        Vector256<float> tail = e * ActivationMath.GaussianTailRatio(Vector256.Abs(xc));
-        Vector256<float> cdf = Vector256.ConditionalSelect(Vector256.LessThan(xc, Vector256<float>.Zero), tail, Vector256<float>.One - tail);
+        Vector256<float> cdf = ActivationMath.NormalCdfClamped(xc, out Vector256<float> e);
         value = FloorAtMinus20(x) * cdf;
         return Vector256.FusedMultiplyAdd(xc, e * Vector256.Create(ActivationMath.InvSqrt2Pi), cdf);
     }

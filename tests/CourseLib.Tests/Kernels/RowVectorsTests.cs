@@ -20,7 +20,6 @@ public class RowVectorsTests
         var rng = new Random(17);
         float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 1e-45f, 3.4e38f, -3.4e38f];
         float[] lanes = new float[16];
-        int checkedSums = 0;
         for (int trial = 0; trial < 20_000; trial++)
         {
             for (int i = 0; i < 16; i++)
@@ -41,10 +40,6 @@ public class RowVectorsTests
                 Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(got[lane]) || (float.IsNaN(want) && float.IsNaN(got[lane])),
                     $"trial {trial}, lane {lane}: SumAcross {got[lane]:R}, Vector512.Sum {want:R}, lanes [{string.Join(", ", lanes)}]");
             }
-
-            checkedSums++;
         }
-
-        Assert.Equal(20_000, checkedSums);
     }
 }
