@@ -29,7 +29,9 @@ public sealed class GemmTests
     [MemberData(nameof(PathsAndLayouts))]
     public void Multiply_OddShapes_MatchesReference(int path, bool transA, bool transB)
     {
-        (int M, int N, int K)[] shapes = [(1, 1, 1), (1, 37, 5), (7, 1, 9), (5, 3, 1), (8, 32, 16), (9, 33, 17), (15, 47, 257), (31, 70, 300), (6, 530, 19)];
+        // (16, 64, 40) and (28, 96, 130) end on a whole 4-row strip, which the AVX-512 path reads in place like the
+        // 12- and 8-row ones; the others end on ragged strips and panels, which it packs.
+        (int M, int N, int K)[] shapes = [(1, 1, 1), (1, 37, 5), (7, 1, 9), (5, 3, 1), (8, 32, 16), (9, 33, 17), (15, 47, 257), (16, 64, 40), (28, 96, 130), (31, 70, 300), (6, 530, 19)];
         foreach ((int m, int n, int k) in shapes)
         {
             foreach (bool accumulate in new[] { false, true })
