@@ -55,7 +55,7 @@ internal sealed class AttentionSuite : IBenchmarkSuite
             Tensor v = parts[2].view(b, t, h, HeadSize).transpose(1, 2);
             Tensor y = fused
                 ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-                : q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(HeadSize)).masked_fill_(future, double.NegativeInfinity).softmax(-1).matmul(v);
+                : q.matmul(k.transpose(-2, -1)).mul_(TorchConstants.Of(1.0 / Math.Sqrt(HeadSize))).masked_fill_(future, TorchConstants.Of(double.NegativeInfinity)).softmax(-1).matmul(v);
             return y.transpose(1, 2).contiguous().view(b, t, c);
         }
 

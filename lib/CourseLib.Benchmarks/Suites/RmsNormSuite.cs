@@ -1,4 +1,5 @@
 using CourseLib.Kernels;
+using CourseLib.Torch;
 using static TorchSharp.torch;
 
 namespace CourseLib.Benchmarks.Suites;
@@ -27,7 +28,7 @@ internal sealed class RmsNormSuite : IBenchmarkSuite
         Tensor tx = d.Matrix(d.X, backward), tg = NormSuiteData.Vector(d.Gamma, backward), tdy = d.Matrix(d.Dy, false);
         var resources = new TensorSet(tx, tg, tdy);
         long[] last = [-1];
-        Tensor TorchForward() => tx * rsqrt(tx.pow(2).mean(last, keepdim: true) + 1e-6) * tg;
+        Tensor TorchForward() => tx * rsqrt(tx.pow(TorchConstants.Of(2)).mean(last, keepdim: true) + TorchConstants.Of(1e-6)) * tg;
         string shape = $"{n}×{c}";
         if (!backward)
         {

@@ -103,9 +103,9 @@ public sealed class TorchMlp : TorchTwin
             }
 
             bool residual = l > 0 && _config.Residual;
-            x = residual && _config.ActivationAfterAdd ? Activate(_config.ShortcutScale * x + h, _config.Activation)   // act(s·x + Norm(W·x))
-                : residual && _config.ReZero ? _config.ShortcutScale * x + this[p + "rezero"] * Activate(h, _config.Activation)  // s·x + α·act(Norm(W·x))
-                : residual ? _config.ShortcutScale * x + Activate(h, _config.Activation)                                  // s·x + act(Norm(W·x))
+            x = residual && _config.ActivationAfterAdd ? Activate(S(_config.ShortcutScale) * x + h, _config.Activation)   // act(s·x + Norm(W·x))
+                : residual && _config.ReZero ? S(_config.ShortcutScale) * x + this[p + "rezero"] * Activate(h, _config.Activation)  // s·x + α·act(Norm(W·x))
+                : residual ? S(_config.ShortcutScale) * x + Activate(h, _config.Activation)                                  // s·x + act(Norm(W·x))
                 : Activate(h, _config.Activation);                                                                         // act(Norm(W·x))
         }
 

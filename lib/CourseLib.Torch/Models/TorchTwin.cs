@@ -35,6 +35,9 @@ public abstract class TorchTwin : IDisposable
     /// <summary>The twin's parameters in the CourseLib model's order (hand them to a torch.optim optimizer).</summary>
     public IEnumerable<TorchParameter> Parameters() => _order.Select(n => _parameters[n]);
 
+    /// <summary>A constant of the equations as a libtorch scalar that outlives the call (see <see cref="TorchConstants"/>).</summary>
+    protected static Scalar S(double value) => TorchConstants.Of(value);
+
     /// <summary>The parameter named <paramref name="name"/> (the CourseLib name, e.g. "blocks.0.attn.qkv.weight").</summary>
     public TorchParameter this[string name] => _parameters.TryGetValue(name, out var p)
         ? p
@@ -86,7 +89,7 @@ public abstract class TorchTwin : IDisposable
             case NormKind.LayerNorm:
                 return nn.functional.layer_norm(x, [c], this[prefix + "weight"], this[prefix + "bias"], 1e-5);
             case NormKind.RmsNorm:
-                return x * torch.rsqrt(x.pow(2).mean([-1L], keepdim: true) + 1e-6) * this[prefix + "weight"];
+                return x * torch.rsqrt(x.pow(S(2)).mean([-1L], keepdim: true) + S(1e-6)) * this[prefix + "weight"];
             case NormKind.Dyt:
                 return torch.tanh(this[prefix + "alpha"] * x) * this[prefix + "weight"] + this[prefix + "bias"];
             case NormKind.BatchNorm:
@@ -110,9 +113,9 @@ public abstract class TorchTwin : IDisposable
             case Activation.Relu:
                 return nn.functional.relu(h);
             case Activation.Gelu:
-                return 0.5 * h * (1 + torch.erf(h / Math.Sqrt(2)));
+                return S(0.5) * h * (S(1) + torch.erf(h / S(Math.Sqrt(2))));
             case Activation.GeluTanh:
-                return 0.5 * h * (1 + torch.tanh(Math.Sqrt(2 / Math.PI) * (h + 0.044715 * h.pow(3))));
+                return S(0.5) * h * (S(1) + torch.tanh(S(Math.Sqrt(2 / Math.PI)) * (h + (S(0.044715) * h.pow(S(3))))));
             case Activation.Silu:
                 return nn.functional.silu(h);
             default:
@@ -137,9 +140,9 @@ public abstract class TorchTwin : IDisposable
         Tensor[] qkv = Linear(x, prefix + "qkv.").chunk(3, -1);
         Tensor Heads(Tensor z) => z.view(b, t, heads, d).transpose(1, 2);           // [B, H, T, d]
         Tensor q = Heads(qkv[0]), k = Heads(qkv[1]), v = Heads(qkv[2]);
-        Tensor scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(d);               // [B, H, T, T]
+        Tensor scores = q.matmul(k.transpose(-2, -1)) / S(Math.Sqrt(d));            // [B, H, T, T]
         using Tensor mask = torch.ones(t, t, dtype: ScalarType.Bool).triu(1);
-        Tensor att = torch.softmax(scores.masked_fill(mask, double.NegativeInfinity), -1);
+        Tensor att = torch.softmax(scores.masked_fill(mask, S(double.NegativeInfinity)), -1);
         Tensor o = att.matmul(v).transpose(1, 2).contiguous().view(b, t, c);
         return Linear(o, prefix + "proj.");
     }
@@ -165,7 +168,7 @@ public abstract class TorchTwin : IDisposable
                 NormPlacement.PostLn => N(n, x + F(i, x)),                                     // LN(x + F(x))
                 NormPlacement.PreLn => x + F(i, N(n, x)),                                      // x + F(LN(x))
                 NormPlacement.PeriLn => x + N(n + "_out", F(i, N(n, x))),                      // x + LN(F(LN(x)))
-                NormPlacement.DeepNorm => N(n, cfg.DeepNormAlpha * x + F(i, x)),               // LN(α·x + F(x))
+                NormPlacement.DeepNorm => N(n, (S(cfg.DeepNormAlpha) * x) + F(i, x)),         // LN(α·x + F(x))
                 NormPlacement.ReZero => x + this[p + (i == 0 ? "rezero_attn" : "rezero_ffn")] * F(i, x), // x + α·F(x)
                 _ => x + F(i, x),                                                               // x + F(x)
             };

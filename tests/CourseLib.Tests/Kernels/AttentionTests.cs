@@ -308,9 +308,9 @@ public sealed class AttentionTests(ITestOutputHelper output)
         Tensor q = parts[0].view(b, t, h, d).transpose(1, 2);
         Tensor k = parts[1].view(b, t, h, d).transpose(1, 2);
         Tensor v = parts[2].view(b, t, h, d).transpose(1, 2);
-        Tensor scores = q.matmul(k.transpose(-2, -1)) * (1.0 / Math.Sqrt(d));
+        Tensor scores = q.matmul(k.transpose(-2, -1)) * TorchConstants.Of(1.0 / Math.Sqrt(d));
         Tensor future = ones(t, t, ScalarType.Bool).triu(1);
-        Tensor attT = scores.masked_fill(future, double.NegativeInfinity).softmax(-1);
+        Tensor attT = scores.masked_fill(future, TorchConstants.Of(double.NegativeInfinity)).softmax(-1);
         Tensor y = attT.matmul(v).transpose(1, 2).contiguous().view(b, t, c);
         y.backward([TorchInterop.ToTensor(doutData, [b, t, c])]);
 

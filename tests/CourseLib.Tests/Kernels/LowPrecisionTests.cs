@@ -338,7 +338,7 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         Tensor tw = TorchInterop.ToTensor(w, [outDim, inDim]);
         Tensor ts = tw.abs().amax([1], keepdim: true) / 127f;
-        Tensor tq = (tw / ts).round().clamp(-127, 127);
+        Tensor tq = (tw / ts).round().clamp(TorchConstants.Of(-127), TorchConstants.Of(127));
         float[] torchScales = TorchInterop.ToArray(ts);
         float[] torchLevels = TorchInterop.ToArray(tq);
         float[] torchBack = TorchInterop.ToArray(tq * ts);
@@ -380,7 +380,7 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
         Int8Linear.Quantize(w, q, s, inDim, outDim);
         Int8Linear.Forward(x, q, s, b, y, n, inDim, outDim);
         Tensor ts = tw.abs().amax([1], keepdim: true) / 127f;
-        Tensor deq = (tw / ts).round().clamp(-127, 127) * ts;
+        Tensor deq = (tw / ts).round().clamp(TorchConstants.Of(-127), TorchConstants.Of(127)) * ts;
         Compare.Close(y, TorchInterop.ToArray(nn.functional.linear(tx, deq, tb)), 1e-5, 0, "int8 Linear vs libtorch");
     }
 

@@ -1,6 +1,7 @@
 using CourseLib.Checks;
 using CourseLib.Kernels;
 using CourseLib.Tests.Support;
+using CourseLib.Torch;
 using TorchSharp;
 using static CourseLib.Tests.Kernels.NormTestData;
 
@@ -89,7 +90,7 @@ public class RmsNormTests
         using var scope = Scope();
         var tx = T(x, new long[] { n, c }, grad: true);
         var tg = T(g, new long[] { c }, grad: true);
-        var ty = tx * torch.rsqrt(tx.pow(2).mean(new long[] { -1 }, keepdim: true) + eps) * tg;
+        var ty = tx * torch.rsqrt(tx.pow(TorchConstants.Of(2)).mean(new long[] { -1 }, keepdim: true) + TorchConstants.Of(eps)) * tg;
         (ty * T(w, new long[] { n, c })).sum().backward();
         Compare.Close(y, Torch.TorchInterop.ToArray(ty), 1e-5, 0, "y vs torch");
         Compare.Close(dx, Grad(tx), 1e-5, 1e-6, "dx vs torch");
