@@ -104,18 +104,18 @@ public static class Linear
     }
 
     /// <summary>
-    /// As <see cref="Backward"/>, except that dx is overwritten (dx = dy·W) rather than accumulated into: a layer whose
-    /// dx buffer holds nothing to keep saves clearing it first (dW and db still accumulate).
+    /// As <see cref="Backward"/>, choosing for dx and for dW whether to add into them or overwrite them (a layer whose
+    /// weight gradient was just zeroed writes dW = dyᵀ·x instead of clearing it first); db always accumulates.
     /// </summary>
-    internal static void BackwardOverwritingDx(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
-        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
+    internal static void BackwardInto(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx, bool accumulateDw)
     {
         ValidateBackward(dy, x, w, dx, dw, db, n, inDim, outDim);
-        Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx: false);
+        Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx, accumulateDw);
     }
 
     private static unsafe void Gradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
-        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx)
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx, bool accumulateDw = true)
     {
         if (!dx.IsEmpty)
         {
@@ -125,8 +125,8 @@ public static class Linear
 
         if (!dw.IsEmpty)
         {
-            // dW[O, I] += dyᵀ[O, n]·x[n, I]; dy is read transposed straight from its [n, O] storage.
-            Gemm.Multiply(true, false, outDim, inDim, n, dy, outDim, x, inDim, dw, inDim, accumulate: true);
+            // dW[O, I] (+)= dyᵀ[O, n]·x[n, I]; dy is read transposed straight from its [n, O] storage.
+            Gemm.Multiply(true, false, outDim, inDim, n, dy, outDim, x, inDim, dw, inDim, accumulate: accumulateDw);
         }
 
         if (!db.IsEmpty)

@@ -66,7 +66,9 @@ public sealed class LinearLayer : Layer
     {
         CheckGradient(dy, _rows, OutputSize);
         float[] dx = Ensure(ref _dx, _rows * InputSize);
-        Linear.BackwardOverwritingDx(dy, _x, Weight.Data, dx, Weight.Grad, Bias is null ? [] : Bias.Grad, _rows, InputSize, OutputSize);
+        // dW after ZeroGrad is written, not added to zeros (see Parameter.ZeroGrad); dx is always written.
+        float[] dw = Weight.GradForWrite(out bool overwriteDw);
+        Linear.BackwardInto(dy, _x, Weight.Data, dx, dw, Bias is null ? [] : Bias.Grad, _rows, InputSize, OutputSize, accumulateDx: false, accumulateDw: !overwriteDw);
         return dx;
     }
 

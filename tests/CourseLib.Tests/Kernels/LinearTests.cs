@@ -131,8 +131,10 @@ public sealed class LinearTests
         Compare.Close(db, Add(Add(db0, dbFresh), dbFresh), Rtol, Atol, "db after two calls");
     }
 
-    [Fact]
-    public void BackwardOverwritingDx_PrefilledDx_IsReplacedWhileDwAndDbAccumulate()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BackwardInto_PrefilledBuffers_OverwrittenOrAccumulatedAsAsked(bool accumulateDw)
     {
         const int N = 23, I = 41, O = 35;
         var (x, w, _, dy) = Inputs(N, I, O, seed: 15);
@@ -141,11 +143,24 @@ public sealed class LinearTests
         Linear.Backward(dy, x, w, dxFresh, dwFresh, dbFresh, N, I, O);
 
         float[] dx = Compare.Randn(N * I, 18), dw = (float[])dw0.Clone(), db = (float[])db0.Clone();
-        dx[5] = float.NaN; // whatever the buffer held, NaN included, must not leak into the result
-        Linear.BackwardOverwritingDx(dy, x, w, dx, dw, db, N, I, O);
+        dx[5] = float.NaN; // whatever an overwritten buffer held, NaN included, must not leak into the result
+        if (!accumulateDw)
+        {
+            dw[7] = float.NaN;
+        }
+
+        Linear.BackwardInto(dy, x, w, dx, dw, db, N, I, O, accumulateDx: false, accumulateDw);
 
         Assert.Equal(dxFresh, dx);
-        Compare.Close(dw, Add(dw0, dwFresh), Rtol, Atol, "dW = prefill + dyᵀ·x");
+        if (accumulateDw)
+        {
+            Compare.Close(dw, Add(dw0, dwFresh), Rtol, Atol, "dW = prefill + dyᵀ·x");
+        }
+        else
+        {
+            Assert.Equal(dwFresh, dw);
+        }
+
         Compare.Close(db, Add(db0, dbFresh), Rtol, Atol, "db = prefill + Σ dy");
     }
 

@@ -76,6 +76,41 @@ public class LayerTests
     }
 
     [Fact]
+    public void LinearLayer_BackwardAfterZeroGrad_WritesDwThenAccumulates()
+    {
+        // ZeroGrad defers the clearing and the next backward pass writes dW instead of adding to zeros: whatever the
+        // array held before (NaN here) must not leak, and a second pass before the next ZeroGrad must add.
+        var layer = new LinearLayer(40, 70, new Rng(3));
+        float[] x = Compare.Randn(10 * 40, 8), dy = Compare.Randn(10 * 70, 9);
+        layer.Forward(x, Ctx);
+        Array.Fill(layer.Weight.Grad, float.NaN);
+        Array.Fill(layer.Bias!.Grad, float.NaN);
+        layer.ZeroGrad();
+        layer.Backward(dy);
+
+        float[] dw = new float[70 * 40], db = new float[70];
+        Linear.Backward(dy, x, layer.Weight.Data, new float[10 * 40], dw, db, 10, 40, 70);
+        Assert.Equal(dw, layer.Weight.Grad);
+        Assert.Equal(db, layer.Bias.Grad);
+
+        layer.Backward(dy);
+        Linear.Backward(dy, x, layer.Weight.Data, new float[10 * 40], dw, db, 10, 40, 70);
+        Assert.Equal(dw, layer.Weight.Grad);
+        Assert.Equal(db, layer.Bias.Grad);
+    }
+
+    [Fact]
+    public void Parameter_ZeroGrad_ReadsAsZerosUntilWritten()
+    {
+        var p = new Parameter("w", [3, 4]);
+        Array.Fill(p.Grad, 2f);
+        p.ZeroGrad();
+        Assert.All(p.Grad, g => Assert.Equal(0f, g));
+        p.Grad[5] = 1f;   // a read after the clear returns the same, now live, array
+        Assert.Equal(1f, p.Grad[5]);
+    }
+
+    [Fact]
     public void CausalSelfAttention_Gradients_MatchFiniteDifferences() =>
         GradCheck.Layer(new CausalSelfAttention(8, 2, new Rng(6)), Compare.Randn(10 * 8, 7), Ctx);
 
