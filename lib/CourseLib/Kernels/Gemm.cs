@@ -14,7 +14,8 @@
 // Packing turns every layout (normal or transposed, via 16 × 16 register transposes) into the same unit-stride
 // panels, so one micro-kernel serves all three products Linear needs: NT (x·Wᵀ), NN (dy·W) and TN (dyᵀ·x).
 // Small products (a block ≤ 512 KB, rows ≤ 2 KB apart: the lesson-sized models) skip the packs the kernel does
-// not need: it reads a non-transposed A strip and B panel where they lie, with strides (see ReadsADirectly).
+// not need: it reads A strips (either layout) and non-transposed B panels where they lie, with strides (see
+// ReadsADirectly); only Wᵀ in x·Wᵀ is still transposed into panels.
 // Without AVX-512 the same loops run a 6 × 16 AVX2 tile, and without either a 4 × 4 scalar one.
 // Two threads split C into two rectangles of whole tiles along its longer side; each packs its own panels, so
 // the result is bitwise the same for any thread count.
@@ -56,8 +57,8 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// Largest block (KC·NC floats, 512 KB) whose operands the AVX-512 path may read in place instead of packing:
     /// the lesson-sized products (C ≤ 128, T ≤ 256), where packing costs a tenth of the product. Measured on Zen 5
-    /// (old and new library in one process, alternating): Linear 2–12 % faster forward and 4–15 % faster backward
-    /// there; the benchmark's large shapes pack as before (within ±2 %).
+    /// (old and new library in one process, alternating): Linear up to 12 % faster forward and 4–18 % faster backward
+    /// there, a C = 128 training step ~5 %; the benchmark's large shapes pack as before (within ±2 %).
     /// </summary>
     internal const int DirectReadBlock = 128 * 1024;
 
@@ -230,7 +231,7 @@ internal static unsafe partial class Gemm
                     // Pack a block of strips back to back: for a transposed A (dyᵀ) each source row is then read
                     // as one run of MC floats while its cache lines are hot, not 12 floats per visit.
                     int iEnd = Math.Min(i1, ib + MC);
-                    int full = job.TransA && Vector512.IsHardwareAccelerated ? PackATransposedFullStrips(in job, ib, iEnd, pc, kc, mr, abuf, stripStride) : 0;
+                    int full = job.TransA && !ReadsADirectly(in job, mr, small) && Vector512.IsHardwareAccelerated ? PackATransposedFullStrips(in job, ib, iEnd, pc, kc, mr, abuf, stripStride) : 0;
                     for (int ic = ib + (full * mr); ic < iEnd; ic += mr)
                     {
                         int rows = Math.Min(mr, iEnd - ic);
@@ -246,8 +247,9 @@ internal static unsafe partial class Gemm
                         int tmr = StripTile(job.Path, rows, mr);
                         // The kernel reads op(A)[i, p] at ap[i·rs + p·ks]: packed, or A in place.
                         bool directA = ReadsADirectly(in job, rows, small);
-                        float* ap = directA ? job.A + ((nint)ic * job.Lda) + pc : abuf + ((ic - ib) / mr * stripStride);
-                        nint rs = directA ? job.Lda : 1, ks = directA ? 1 : tmr;
+                        float* ap = !directA ? abuf + ((ic - ib) / mr * stripStride)
+                            : job.TransA ? job.A + ((nint)pc * job.Lda) + ic : job.A + ((nint)ic * job.Lda) + pc;
+                        nint rs = !directA ? 1 : job.TransA ? 1 : job.Lda, ks = !directA ? tmr : job.TransA ? job.Lda : 1;
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int cols = Math.Min(nr, nc - jr);
@@ -275,15 +277,15 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Whether a strip of <paramref name="rows"/> rows of op(A) = A is read where it lies instead of packed (A
-    /// transposed always packs). The AVX-512 tiles broadcast A one value at a time and A's rows are unit-stride in k,
-    /// so packing would only transpose, the costliest pack, into the order the kernel reads anyway. Only for a small
-    /// block (<see cref="DirectReadBlock"/>) with rows ≤ 2 KB apart: the strip's 12 rows must then share L1 without
-    /// evicting each other (at a 4 KB stride they all map to the same sets). A ragged strip still packs: its zero
-    /// rows must come from somewhere.
+    /// Whether a strip of <paramref name="rows"/> rows of op(A) is read where it lies instead of packed. The AVX-512
+    /// tiles broadcast A one value at a time, so either layout serves: A (row i at stride lda, unit stride in k) or Aᵀ
+    /// (dyᵀ in dW = dyᵀ·x: 12 neighbours per step of k, steps lda apart). Packing would only copy, or for A transpose,
+    /// the values the kernel reads anyway. Only for a small block (<see cref="DirectReadBlock"/>) with rows ≤ 2 KB
+    /// apart: what the strip touches must then stay in L1 without evicting itself (at a 4 KB stride every row maps to
+    /// the same sets). A ragged strip still packs: its zero rows must come from somewhere.
     /// </summary>
     private static bool ReadsADirectly(in Job job, int rows, bool smallBlock) =>
-        !job.TransA && smallBlock && job.Lda <= DirectReadStride && job.Path == GemmPath.Vector512
+        smallBlock && job.Lda <= DirectReadStride && job.Path == GemmPath.Vector512
         && rows == StripTile(job.Path, rows, Tile(job.Path).Mr);
 
     /// <summary>
