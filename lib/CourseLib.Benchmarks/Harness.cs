@@ -99,7 +99,7 @@ internal static class Harness
         {
             // Each side alone. Interleaved on 2 threads, the libraries slow each other down (measured: our LayerNorm
             // 512×256 takes 48 µs per call right after libtorch calls, 22 µs without); the mechanism is not known
-            // (neither side's idle threads keep spinning). See the README for when to trust which mode.
+            // (neither side's idle threads spin for long). See the README for when to trust which mode.
             for (int r = 0; r < rounds; r++)
             {
                 oursTimes[r] = TimeOurs(c.Ours, k, clock, ref allocated);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace CourseLib.Kernels;
@@ -14,11 +15,12 @@ public interface IRangeBody
 /// below a size threshold (thread hand-off costs microseconds, more than a small row-wise op takes).
 /// </summary>
 /// <remarks>
-/// Work goes to parked background threads (started on first use, at most <see cref="Max"/> − 1 of them), so a
-/// multi-threaded call allocates nothing in steady state. Only one caller uses them at a time: a call made while
-/// they are busy (from inside a chunk, or from a second thread) runs its chunks one after another on its own
-/// thread instead of waiting, so nesting and concurrent callers cannot deadlock. Either way the chunks, and so
-/// the results, are the same.
+/// Work goes to background helper threads (started on first use, at most <see cref="Max"/> − 1 of them), so a
+/// multi-threaded call allocates nothing in steady state. A helper spins for 200 µs after its last chunk and then
+/// parks, so calls that follow each other closely (a training step) do not pay for waking a thread. Only one caller
+/// uses them at a time: a call made while they are busy (from inside a chunk, or from a second thread) runs its
+/// chunks one after another on its own thread instead of waiting, so nesting and concurrent callers cannot
+/// deadlock. Either way the chunks, and so the results, are the same.
 /// </remarks>
 public static class KernelThreads
 {
@@ -102,13 +104,24 @@ public static class KernelThreads
         public static readonly Action<int, int> Invoke = static (start, end) => Body.Run(start, end);
     }
 
+    /// <summary>
+    /// The helpers and the hand-off. Each helper taking part in a job is handed its number; a helper that finished its
+    /// last chunk recently is still spinning on that number and starts within a fraction of a microsecond. One that
+    /// has waited longer than <see cref="SpinSeconds"/> parks on its semaphore, and the caller wakes it (tens of
+    /// microseconds on a VM: the reason for spinning first, since a training step makes hundreds of calls with
+    /// short gaps between them). The caller, after its own chunk, spins until the helpers are done.
+    /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
         Justification = "Lives as long as the process, like its parked background threads.")]
     private static class Pool
     {
-        private static readonly CountdownEvent s_done = new(1);
-        private static readonly List<SemaphoreSlim> s_start = [];
+        /// <summary>How long an idle helper spins before it parks: 200 µs (measured in <c>Kernels/README.md</c>).</summary>
+        internal static double SpinSeconds = 200e-6;
+
+        private static readonly List<Helper> s_helpers = [];
         private static int s_busy;
+        private static int s_generation;
+        private static int s_pending;
         private static Action<int, int>? s_invoke;
         private static int s_count;
         private static int s_chunk;
@@ -130,9 +143,9 @@ public static class KernelThreads
 
             try
             {
-                while (s_start.Count < threads - 1)
+                while (s_helpers.Count < threads - 1)
                 {
-                    Start(s_start.Count + 1);
+                    s_helpers.Add(new Helper(s_helpers.Count + 1));
                 }
 
                 Slot<TBody>.Body = body;
@@ -140,10 +153,11 @@ public static class KernelThreads
                 s_count = count;
                 s_chunk = chunk;
                 s_error = null;
-                s_done.Reset(threads - 1);
+                Volatile.Write(ref s_pending, threads - 1);
+                int job = ++s_generation;
                 for (int part = 1; part < threads; part++)
                 {
-                    s_start[part - 1].Release();
+                    s_helpers[part - 1].Post(job);
                 }
 
                 Exception? mine = null;
@@ -157,7 +171,12 @@ public static class KernelThreads
                 }
 
                 // Always wait: the helpers may read pointers that stay pinned only while the caller is inside.
-                s_done.Wait();
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref s_pending) != 0)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);   // yields when spinning long, never sleeps a millisecond
+                }
+
                 s_invoke = null;
                 Slot<TBody>.Body = default;
                 Exception? error = mine ?? s_error;
@@ -175,36 +194,90 @@ public static class KernelThreads
             }
         }
 
-        private static void Start(int part)
+        /// <summary>Helper thread <c>part</c> (1, 2, …): runs chunk <c>part</c> of every job.</summary>
+        private sealed class Helper
         {
-            var start = new SemaphoreSlim(0);
-            s_start.Add(start);
-            var thread = new Thread(() => Loop(start, part)) { IsBackground = true, Name = $"CourseLib kernel helper {part}" };
-            thread.Start();
-        }
+            private readonly SemaphoreSlim _wake = new(0);
+            private readonly int _part;
+            private int _job;      // the last job posted to this helper
+            private int _parked;   // 1 while the helper blocks (or is about to) on _wake
 
-        private static void Loop(SemaphoreSlim start, int part)
-        {
-            while (true)
+            public Helper(int part)
             {
-                start.Wait();
-                try
+                _part = part;
+                var thread = new Thread(() => Loop(0)) { IsBackground = true, Name = $"CourseLib kernel helper {part}" };
+                thread.Start();
+            }
+
+            /// <summary>
+            /// Hands the helper job number <paramref name="job"/> (its parameters are in the pool's fields) and releases
+            /// it if it parked: exactly one of the caller and the helper turns <c>_parked</c> from 1 to 0, so a release
+            /// is never lost or doubled.
+            /// </summary>
+            public void Post(int job)
+            {
+                Interlocked.Exchange(ref _job, job);   // a full fence: the job's fields are visible before the number
+                if (Interlocked.CompareExchange(ref _parked, 0, 1) == 1)
                 {
-                    int from = part * s_chunk;
-                    int to = Math.Min(s_count, from + s_chunk);
-                    if (from < to)
+                    _wake.Release();
+                }
+            }
+
+            private void Loop(int seen)
+            {
+                while (true)
+                {
+                    WaitForJob(seen);
+                    seen = Volatile.Read(ref _job);
+                    try
                     {
-                        s_invoke!(from, to);
+                        int from = _part * s_chunk;
+                        int to = Math.Min(s_count, from + s_chunk);
+                        if (from < to)
+                        {
+                            s_invoke!(from, to);
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref s_error, e, null);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref s_pending);
                     }
                 }
-                catch (Exception e)
+            }
+
+            // Returns once a job other than `seen` has been posted.
+            private void WaitForJob(int seen)
+            {
+                long limit = (long)(SpinSeconds * Stopwatch.Frequency);
+                long start = Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref _job) == seen)
                 {
-                    Interlocked.CompareExchange(ref s_error, e, null);
+                    for (int i = 0; i < 64 && Volatile.Read(ref _job) == seen; i++)
+                    {
+                        Thread.SpinWait(1);
+                    }
+
+                    if (Stopwatch.GetTimestamp() - start > limit)
+                    {
+                        Park(seen);
+                        return;
+                    }
                 }
-                finally
+            }
+
+            private void Park(int seen)
+            {
+                Interlocked.Exchange(ref _parked, 1);
+                if (Volatile.Read(ref _job) != seen && Interlocked.CompareExchange(ref _parked, 0, 1) == 1)
                 {
-                    s_done.Signal();
+                    return;   // a job came in between, and the caller did not see us parked: no release to consume
                 }
+
+                _wake.Wait();   // the caller turned _parked to 0 and released (or will release) once
             }
         }
     }

@@ -103,6 +103,65 @@ public sealed class KernelThreadsTests
     }
 
     [Fact]
+    public void For_AfterHelpersParked_WakesThemAndRunsEveryIndex()
+    {
+        // Idle helpers spin for a while, then park: calls after a pause longer than the spin take the wake-up path,
+        // calls close together the spinning one. Both must hand every chunk out exactly once.
+        WithMax(3, () =>
+        {
+            int[] pauses = [0, 0, 5, 0, 30, 1, 0, 12];
+            for (int round = 0; round < 40; round++)
+            {
+                int[] hits = new int[301];
+                var body = new CountBody(hits);
+                KernelThreads.For(hits.Length, 1, ref body);
+                Assert.All(hits, h => Assert.Equal(1, h));
+                Thread.Sleep(pauses[round % pauses.Length]);
+            }
+        });
+    }
+
+    [Fact]
+    public void For_AlternatingThreadCounts_HelpersOutsideTheJobDoNotRunIt()
+    {
+        // With three helpers started, a two-thread job is posted to helper 1 only; the others must neither run a
+        // chunk nor count themselves done (that would let the caller return while helper 1 still works).
+        WithMax(4, () =>
+        {
+            var run = Task.Run(() =>
+            {
+                for (int round = 0; round < 500; round++)
+                {
+                    int threads = round % 3 == 0 ? 4 : 2;
+                    int[] hits = new int[threads * 64];
+                    var body = new SlowCountBody(hits);
+                    KernelThreads.For(hits.Length, 64, ref body);
+                    Assert.All(hits, h => Assert.Equal(1, h));
+                }
+            });
+            Assert.True(run.Wait(TimeSpan.FromSeconds(30)), "KernelThreads.For did not return: the count of helpers still working went wrong");
+        });
+    }
+
+    // Counts each index after a short delay in the second half of the range, so that a caller that returned too early
+    // would find its last chunks not yet counted.
+    private readonly struct SlowCountBody(int[] hits) : IRangeBody
+    {
+        public void Run(int start, int end)
+        {
+            if (start >= hits.Length / 2)
+            {
+                Thread.SpinWait(2000);
+            }
+
+            for (int i = start; i < end; i++)
+            {
+                Interlocked.Increment(ref hits[i]);
+            }
+        }
+    }
+
+    [Fact]
     public void For_ChunksAreContiguousAndEqualSized_MatchTheDocumentedSplit()
     {
         WithMax(3, () =>
