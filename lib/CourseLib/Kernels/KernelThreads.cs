@@ -107,7 +107,7 @@ public static class KernelThreads
     /// <summary>
     /// The helpers and the hand-off. Each helper taking part in a job is handed its number; a helper that finished its
     /// last chunk recently is still spinning on that number and starts within a fraction of a microsecond. One that
-    /// has waited longer than <see cref="SpinSeconds"/> parks on its semaphore, and the caller wakes it (tens of
+    /// has waited longer than <see cref="SpinTicks"/> parks on its semaphore, and the caller wakes it (tens of
     /// microseconds on a VM: the reason for spinning first, since a training step makes hundreds of calls with
     /// short gaps between them). The caller, after its own chunk, spins until the helpers are done.
     /// </summary>
@@ -115,8 +115,8 @@ public static class KernelThreads
         Justification = "Lives as long as the process, like its parked background threads.")]
     private static class Pool
     {
-        /// <summary>How long an idle helper spins before it parks: 200 µs (measured in <c>Kernels/README.md</c>).</summary>
-        internal static double SpinSeconds = 200e-6;
+        /// <summary>How long an idle helper spins before it parks: 200 µs in Stopwatch ticks (measured in <c>Kernels/README.md</c>).</summary>
+        private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
         private static readonly List<Helper> s_helpers = [];
         private static int s_busy;
@@ -252,7 +252,6 @@ public static class KernelThreads
             // Returns once a job other than `seen` has been posted.
             private void WaitForJob(int seen)
             {
-                long limit = (long)(SpinSeconds * Stopwatch.Frequency);
                 long start = Stopwatch.GetTimestamp();
                 while (Volatile.Read(ref _job) == seen)
                 {
@@ -261,7 +260,7 @@ public static class KernelThreads
                         Thread.SpinWait(1);
                     }
 
-                    if (Stopwatch.GetTimestamp() - start > limit)
+                    if (Stopwatch.GetTimestamp() - start > SpinTicks)
                     {
                         Park(seen);
                         return;

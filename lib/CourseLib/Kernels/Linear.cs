@@ -100,7 +100,7 @@ public static class Linear
         Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim)
     {
         ValidateBackward(dy, x, w, dx, dw, db, n, inDim, outDim);
-        Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx: true);
+        Gradients(dy, x, w, dx, dw, db, n, inDim, outDim, accumulateDx: true, accumulateDw: true);
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ public static class Linear
     }
 
     private static unsafe void Gradients(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
-        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx, bool accumulateDw = true)
+        Span<float> dx, Span<float> dw, Span<float> db, int n, int inDim, int outDim, bool accumulateDx, bool accumulateDw)
     {
         if (!dx.IsEmpty)
         {
