@@ -209,32 +209,58 @@ public static class Softmax
         float* y1 = y + c, y2 = y1 + c, y3 = y2 + c;
         Vector512<float> ninf = Vector512.Create(float.NegativeInfinity);
 
-        // Every vector is loaded under a lane mask (all lanes but in the last, ragged one): masked-off lanes read −∞,
-        // which leaves the max alone and whose exp is exactly 0, and they are never stored.
+        // Whole vectors are plain loads and stores; the ragged end of a row (c not a multiple of 16) is one vector
+        // under a lane mask, whose masked-off lanes read −∞: that leaves the max alone, its exp is exactly 0, and they
+        // are never stored. (Masking every vector instead cost ~20 % of the time: 8×64 ~134 → ~107 ns, 512×256
+        // ~34 → ~29 µs, measured on the kernel alone.)
+        int whole = c & ~15;
+        Vector512<float> keep = RowVectors.LaneMask(c - whole);
         Vector512<float> m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
-        for (int i = 0; i < c; i += 16)
+        for (int i = 0; i < whole; i += 16)
         {
-            Vector512<float> keep = RowVectors.LaneMask(c - i);
-            m0 = Vector512.MaxNative(m0, Avx512F.MaskLoad(x + i, keep, ninf));
-            m1 = Vector512.MaxNative(m1, Avx512F.MaskLoad(x1 + i, keep, ninf));
-            m2 = Vector512.MaxNative(m2, Avx512F.MaskLoad(x2 + i, keep, ninf));
-            m3 = Vector512.MaxNative(m3, Avx512F.MaskLoad(x3 + i, keep, ninf));
+            m0 = Vector512.MaxNative(m0, Vector512.Load(x + i));
+            m1 = Vector512.MaxNative(m1, Vector512.Load(x1 + i));
+            m2 = Vector512.MaxNative(m2, Vector512.Load(x2 + i));
+            m3 = Vector512.MaxNative(m3, Vector512.Load(x3 + i));
+        }
+
+        if (whole < c)
+        {
+            m0 = Vector512.MaxNative(m0, Avx512F.MaskLoad(x + whole, keep, ninf));
+            m1 = Vector512.MaxNative(m1, Avx512F.MaskLoad(x1 + whole, keep, ninf));
+            m2 = Vector512.MaxNative(m2, Avx512F.MaskLoad(x2 + whole, keep, ninf));
+            m3 = Vector512.MaxNative(m3, Avx512F.MaskLoad(x3 + whole, keep, ninf));
         }
 
         float max0 = RowVectors.MaxAcross(m0), max1 = RowVectors.MaxAcross(m1), max2 = RowVectors.MaxAcross(m2), max3 = RowVectors.MaxAcross(m3);
         Vector512<float> b0 = Vector512.Create(max0), b1 = Vector512.Create(max1), b2 = Vector512.Create(max2), b3 = Vector512.Create(max3);
         Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-        for (int i = 0; i < c; i += 16)
+        for (int i = 0; i < whole; i += 16)
         {
-            Vector512<float> keep = RowVectors.LaneMask(c - i);
-            Vector512<float> e0 = ExpNonPositive(Avx512F.MaskLoad(x + i, keep, ninf) - b0);
-            Vector512<float> e1 = ExpNonPositive(Avx512F.MaskLoad(x1 + i, keep, ninf) - b1);
-            Vector512<float> e2 = ExpNonPositive(Avx512F.MaskLoad(x2 + i, keep, ninf) - b2);
-            Vector512<float> e3 = ExpNonPositive(Avx512F.MaskLoad(x3 + i, keep, ninf) - b3);
-            Avx512F.MaskStore(y + i, keep, e0);
-            Avx512F.MaskStore(y1 + i, keep, e1);
-            Avx512F.MaskStore(y2 + i, keep, e2);
-            Avx512F.MaskStore(y3 + i, keep, e3);
+            Vector512<float> e0 = ExpNonPositive(Vector512.Load(x + i) - b0);
+            Vector512<float> e1 = ExpNonPositive(Vector512.Load(x1 + i) - b1);
+            Vector512<float> e2 = ExpNonPositive(Vector512.Load(x2 + i) - b2);
+            Vector512<float> e3 = ExpNonPositive(Vector512.Load(x3 + i) - b3);
+            e0.Store(y + i);
+            e1.Store(y1 + i);
+            e2.Store(y2 + i);
+            e3.Store(y3 + i);
+            s0 += e0;
+            s1 += e1;
+            s2 += e2;
+            s3 += e3;
+        }
+
+        if (whole < c)
+        {
+            Vector512<float> e0 = ExpNonPositive(Avx512F.MaskLoad(x + whole, keep, ninf) - b0);
+            Vector512<float> e1 = ExpNonPositive(Avx512F.MaskLoad(x1 + whole, keep, ninf) - b1);
+            Vector512<float> e2 = ExpNonPositive(Avx512F.MaskLoad(x2 + whole, keep, ninf) - b2);
+            Vector512<float> e3 = ExpNonPositive(Avx512F.MaskLoad(x3 + whole, keep, ninf) - b3);
+            Avx512F.MaskStore(y + whole, keep, e0);
+            Avx512F.MaskStore(y1 + whole, keep, e1);
+            Avx512F.MaskStore(y2 + whole, keep, e2);
+            Avx512F.MaskStore(y3 + whole, keep, e3);
             s0 += e0;
             s1 += e1;
             s2 += e2;
@@ -247,13 +273,20 @@ public static class Softmax
         s2 = RowVectors.SumAcross(s2);
         s3 = RowVectors.SumAcross(s3);
         Vector512<float> r0 = Vector512<float>.One / s0, r1 = Vector512<float>.One / s1, r2 = Vector512<float>.One / s2, r3 = Vector512<float>.One / s3;
-        for (int i = 0; i < c; i += 16)
+        for (int i = 0; i < whole; i += 16)
         {
-            Vector512<float> keep = RowVectors.LaneMask(c - i);
-            Avx512F.MaskStore(y + i, keep, Avx512F.MaskLoad(y + i, keep, Vector512<float>.Zero) * r0);
-            Avx512F.MaskStore(y1 + i, keep, Avx512F.MaskLoad(y1 + i, keep, Vector512<float>.Zero) * r1);
-            Avx512F.MaskStore(y2 + i, keep, Avx512F.MaskLoad(y2 + i, keep, Vector512<float>.Zero) * r2);
-            Avx512F.MaskStore(y3 + i, keep, Avx512F.MaskLoad(y3 + i, keep, Vector512<float>.Zero) * r3);
+            (Vector512.Load(y + i) * r0).Store(y + i);
+            (Vector512.Load(y1 + i) * r1).Store(y1 + i);
+            (Vector512.Load(y2 + i) * r2).Store(y2 + i);
+            (Vector512.Load(y3 + i) * r3).Store(y3 + i);
+        }
+
+        if (whole < c)
+        {
+            Avx512F.MaskStore(y + whole, keep, Avx512F.MaskLoad(y + whole, keep, Vector512<float>.Zero) * r0);
+            Avx512F.MaskStore(y1 + whole, keep, Avx512F.MaskLoad(y1 + whole, keep, Vector512<float>.Zero) * r1);
+            Avx512F.MaskStore(y2 + whole, keep, Avx512F.MaskLoad(y2 + whole, keep, Vector512<float>.Zero) * r2);
+            Avx512F.MaskStore(y3 + whole, keep, Avx512F.MaskLoad(y3 + whole, keep, Vector512<float>.Zero) * r3);
         }
 
         if (maxes != null)
