@@ -562,10 +562,13 @@ internal static unsafe partial class Gemm
                     int rows = Math.Clamp(cols - jg, 0, 16);
                     float* block = src + (nint)jg * ld + p;
                     // W usually comes from DRAM here and the hardware prefetchers do not follow 32 row streams at
-                    // once: ask for each row's line 8 blocks ahead (a prefetch past the data is harmless).
+                    // once: ask for each row's line 8 blocks ahead, or, once that passes the end of this slice of k
+                    // (always, for k = 128), for the line the next panel's row will need (a prefetch past the data
+                    // is harmless).
+                    float* ahead = p + 128 < kc ? block + 128 : block + ((nint)nr * ld) + 128 - kc;
                     for (int r = 0; r < rows; r++)
                     {
-                        Sse.Prefetch0(block + (r * (nint)ld) + 128);
+                        Sse.Prefetch0(ahead + (r * (nint)ld));
                     }
 
                     Transpose16(block, ld, rows, dst + (nint)p * nr + jg, nr);
