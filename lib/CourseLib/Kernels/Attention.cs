@@ -1051,6 +1051,41 @@ public static class Attention
             c30.Store(o); c31.Store(o + 16); c32.Store(o + 32); c33.Store(o + 48);
         }
 
+        // Two vectors (a 32-wide row, T = 32's scores): eight chains, so the FMAs are not held up by their latency.
+        for (; v + 2 <= nvec; v += 2)
+        {
+            float* col = m + v * 16;
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c10 = c00, c11 = c00;
+            Vector512<float> c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            for (int i = 0; i < d; i++)
+            {
+                float* r = col + (long)i * stride;
+                var m0 = Vector512.Load(r);
+                var m1 = Vector512.Load(r + 16);
+                var s = Vector512.Create(a[i]);
+                c00 = Vector512.FusedMultiplyAdd(s, m0, c00);
+                c01 = Vector512.FusedMultiplyAdd(s, m1, c01);
+                s = Vector512.Create(a1[i]);
+                c10 = Vector512.FusedMultiplyAdd(s, m0, c10);
+                c11 = Vector512.FusedMultiplyAdd(s, m1, c11);
+                s = Vector512.Create(a2[i]);
+                c20 = Vector512.FusedMultiplyAdd(s, m0, c20);
+                c21 = Vector512.FusedMultiplyAdd(s, m1, c21);
+                s = Vector512.Create(a3[i]);
+                c30 = Vector512.FusedMultiplyAdd(s, m0, c30);
+                c31 = Vector512.FusedMultiplyAdd(s, m1, c31);
+            }
+
+            float* o = y + v * 16;
+            c00.Store(o); c01.Store(o + 16);
+            o += yStride;
+            c10.Store(o); c11.Store(o + 16);
+            o += yStride;
+            c20.Store(o); c21.Store(o + 16);
+            o += yStride;
+            c30.Store(o); c31.Store(o + 16);
+        }
+
         for (; v < nvec; v++)
         {
             float* col = m + v * 16;
@@ -1125,6 +1160,41 @@ public static class Attention
             c20.Store(o); c21.Store(o + 16); c22.Store(o + 32); c23.Store(o + 48);
             o += dp;
             c30.Store(o); c31.Store(o + 16); c32.Store(o + 32); c33.Store(o + 48);
+        }
+
+        // 32 columns (a head of 32): eight chains, so the FMAs are not held up by their latency.
+        for (; c0 + 32 <= dp; c0 += 32)
+        {
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c10 = c00, c11 = c00;
+            Vector512<float> c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            float* rj = r + c0;
+            long off = 0;
+            for (int j = 0; j < n; j++, rj += dp, off += wj)
+            {
+                var r0 = Vector512.Load(rj);
+                var r1 = Vector512.Load(rj + 16);
+                var s = Vector512.Create(w[off]);
+                c00 = Vector512.FusedMultiplyAdd(s, r0, c00);
+                c01 = Vector512.FusedMultiplyAdd(s, r1, c01);
+                s = Vector512.Create(w1[off]);
+                c10 = Vector512.FusedMultiplyAdd(s, r0, c10);
+                c11 = Vector512.FusedMultiplyAdd(s, r1, c11);
+                s = Vector512.Create(w2[off]);
+                c20 = Vector512.FusedMultiplyAdd(s, r0, c20);
+                c21 = Vector512.FusedMultiplyAdd(s, r1, c21);
+                s = Vector512.Create(w3[off]);
+                c30 = Vector512.FusedMultiplyAdd(s, r0, c30);
+                c31 = Vector512.FusedMultiplyAdd(s, r1, c31);
+            }
+
+            float* o = y + c0;
+            c00.Store(o); c01.Store(o + 16);
+            o += dp;
+            c10.Store(o); c11.Store(o + 16);
+            o += dp;
+            c20.Store(o); c21.Store(o + 16);
+            o += dp;
+            c30.Store(o); c31.Store(o + 16);
         }
 
         for (; c0 < dp; c0 += 16)
