@@ -50,14 +50,14 @@ public static class Softmax
         public void Run(int start, int end) => Rows(x, y, start, end, c, null, null, Interleaves(end - start, c));
     }
 
-    private readonly unsafe struct BackwardBody(float* dy, float* y, float* dx, int c) : IRangeBody
+    private readonly unsafe struct BackwardBody(float* dy, float* y, float* dx, int c, bool prefetch) : IRangeBody
     {
         public void Run(int start, int end)
         {
             for (int row = start; row < end; row++)
             {
                 long o = (long)row * c;
-                BackwardRow(dy + o, y + o, dx + o, c);
+                BackwardRow(dy + o, y + o, dx + o, c, prefetch);
             }
         }
     }
@@ -101,9 +101,10 @@ public static class Softmax
         fixed (float* pdy = dy, py = y, pdx = dx)
         {
             int minRows = LayerNorm.MinRowsPerThread(c);
+            bool prefetch = PrefetchesRows(n, c);
             if (KernelThreads.Max > 1 && n >= 2 * minRows)
             {
-                var body = new BackwardBody(pdy, py, pdx, c);
+                var body = new BackwardBody(pdy, py, pdx, c, prefetch);
                 KernelThreads.For(n, minRows, ref body);
             }
             else
@@ -111,7 +112,7 @@ public static class Softmax
                 for (int row = 0; row < n; row++)
                 {
                     long o = (long)row * c;
-                    BackwardRow(pdy + o, py + o, pdx + o, c);
+                    BackwardRow(pdy + o, py + o, pdx + o, c, prefetch);
                 }
             }
         }
@@ -437,13 +438,35 @@ public static class Softmax
         }
     }
 
-    private static unsafe void BackwardRow(float* dy, float* y, float* dx, int c)
+    // Beyond the caches (the same limit as Interleaves), each row's dot-product pass asks for the next row's lines of
+    // dy, y and dx. The pass over a row must finish before the row's update starts, and the hardware prefetchers did
+    // not keep three streams that far ahead: 4096×768 took ~1,750 µs without the prefetches and ~1,300 µs with them.
+    // From cache they only cost instructions (512×256: ~4 % slower), so they stay off there.
+    private static bool PrefetchesRows(long rows, int c) => Sse.IsSupported && rows * c > InterleaveMaxFloats;
+
+    private static unsafe void BackwardRow(float* dy, float* y, float* dx, int c, bool prefetch)
     {
         int i = 0;
         float dot = 0;
         if (Vector512.IsHardwareAccelerated && c >= 16)
         {
             Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
+            if (prefetch)
+            {
+                for (; i <= c - 32; i += 32)
+                {
+                    // The next row's lines (past the last row they are harmless: a prefetch never faults).
+                    Sse.Prefetch0(dy + c + i);
+                    Sse.Prefetch0(dy + c + i + 16);
+                    Sse.Prefetch0(y + c + i);
+                    Sse.Prefetch0(y + c + i + 16);
+                    Sse.Prefetch0(dx + c + i);
+                    Sse.Prefetch0(dx + c + i + 16);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Vector512.Load(y + i), a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i + 16), Vector512.Load(y + i + 16), a1);
+                }
+            }
+
             for (; i <= c - 32; i += 32)
             {
                 a0 = Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Vector512.Load(y + i), a0);

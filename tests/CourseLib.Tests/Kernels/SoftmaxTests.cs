@@ -34,7 +34,8 @@ public class SoftmaxTests
     [Fact]
     public void ForwardBackward_LargeThreadedShape_MatchReference()
     {
-        const int n = 256, c = 1000;
+        // 600 000 floats: past the cache-sized limit, so the rows go one at a time and the backward pass prefetches.
+        const int n = 600, c = 1000;
         float[] x = Randn(n * c, 8, 4f), dy = Randn(n * c, 9);
         float[] y = new float[n * c], y0 = new float[n * c], dx = new float[n * c], dx0 = new float[n * c];
         Softmax.Forward(x, y, n, c);
