@@ -1054,36 +1054,7 @@ public static class Attention
         // Two vectors (a 32-wide row, T = 32's scores): eight chains, so the FMAs are not held up by their latency.
         for (; v + 2 <= nvec; v += 2)
         {
-            float* col = m + v * 16;
-            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c10 = c00, c11 = c00;
-            Vector512<float> c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-            for (int i = 0; i < d; i++)
-            {
-                float* r = col + (long)i * stride;
-                var m0 = Vector512.Load(r);
-                var m1 = Vector512.Load(r + 16);
-                var s = Vector512.Create(a[i]);
-                c00 = Vector512.FusedMultiplyAdd(s, m0, c00);
-                c01 = Vector512.FusedMultiplyAdd(s, m1, c01);
-                s = Vector512.Create(a1[i]);
-                c10 = Vector512.FusedMultiplyAdd(s, m0, c10);
-                c11 = Vector512.FusedMultiplyAdd(s, m1, c11);
-                s = Vector512.Create(a2[i]);
-                c20 = Vector512.FusedMultiplyAdd(s, m0, c20);
-                c21 = Vector512.FusedMultiplyAdd(s, m1, c21);
-                s = Vector512.Create(a3[i]);
-                c30 = Vector512.FusedMultiplyAdd(s, m0, c30);
-                c31 = Vector512.FusedMultiplyAdd(s, m1, c31);
-            }
-
-            float* o = y + v * 16;
-            c00.Store(o); c01.Store(o + 16);
-            o += yStride;
-            c10.Store(o); c11.Store(o + 16);
-            o += yStride;
-            c20.Store(o); c21.Store(o + 16);
-            o += yStride;
-            c30.Store(o); c31.Store(o + 16);
+            FourRowsTwoVectors(a, aStride, 1, d, m + v * 16, stride, y + v * 16, yStride);
         }
 
         for (; v < nvec; v++)
@@ -1165,36 +1136,7 @@ public static class Attention
         // 32 columns (a head of 32): eight chains, so the FMAs are not held up by their latency.
         for (; c0 + 32 <= dp; c0 += 32)
         {
-            Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c10 = c00, c11 = c00;
-            Vector512<float> c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-            float* rj = r + c0;
-            long off = 0;
-            for (int j = 0; j < n; j++, rj += dp, off += wj)
-            {
-                var r0 = Vector512.Load(rj);
-                var r1 = Vector512.Load(rj + 16);
-                var s = Vector512.Create(w[off]);
-                c00 = Vector512.FusedMultiplyAdd(s, r0, c00);
-                c01 = Vector512.FusedMultiplyAdd(s, r1, c01);
-                s = Vector512.Create(w1[off]);
-                c10 = Vector512.FusedMultiplyAdd(s, r0, c10);
-                c11 = Vector512.FusedMultiplyAdd(s, r1, c11);
-                s = Vector512.Create(w2[off]);
-                c20 = Vector512.FusedMultiplyAdd(s, r0, c20);
-                c21 = Vector512.FusedMultiplyAdd(s, r1, c21);
-                s = Vector512.Create(w3[off]);
-                c30 = Vector512.FusedMultiplyAdd(s, r0, c30);
-                c31 = Vector512.FusedMultiplyAdd(s, r1, c31);
-            }
-
-            float* o = y + c0;
-            c00.Store(o); c01.Store(o + 16);
-            o += dp;
-            c10.Store(o); c11.Store(o + 16);
-            o += dp;
-            c20.Store(o); c21.Store(o + 16);
-            o += dp;
-            c30.Store(o); c31.Store(o + 16);
+            FourRowsTwoVectors(w, wk, wj, n, r + c0, dp, y + c0, dp);
         }
 
         for (; c0 < dp; c0 += 16)
@@ -1216,6 +1158,45 @@ public static class Attention
             a2.Store(y + 2 * dp + c0);
             a3.Store(y + 3 * dp + c0);
         }
+    }
+
+    /// <summary>
+    /// y_k[0 .. 32) = Σ_{j &lt; n} w[k·wk + j·wj] · r[j·rs .. j·rs + 32) for k = 0..3, y_k = y + k·ys: the two-vector
+    /// block of <see cref="RowsTimesColumns4"/> and <see cref="WeightedRowSum4"/>, eight accumulator chains (each
+    /// output summed over j in order, as the one-vector loops do).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void FourRowsTwoVectors(float* w, long wk, long wj, int n, float* r, long rs, float* y, long ys)
+    {
+        float* w1 = w + wk, w2 = w1 + wk, w3 = w2 + wk;
+        Vector512<float> c00 = Vector512<float>.Zero, c01 = c00, c10 = c00, c11 = c00;
+        Vector512<float> c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        long off = 0;
+        for (int j = 0; j < n; j++, r += rs, off += wj)
+        {
+            var r0 = Vector512.Load(r);
+            var r1 = Vector512.Load(r + 16);
+            var s = Vector512.Create(w[off]);
+            c00 = Vector512.FusedMultiplyAdd(s, r0, c00);
+            c01 = Vector512.FusedMultiplyAdd(s, r1, c01);
+            s = Vector512.Create(w1[off]);
+            c10 = Vector512.FusedMultiplyAdd(s, r0, c10);
+            c11 = Vector512.FusedMultiplyAdd(s, r1, c11);
+            s = Vector512.Create(w2[off]);
+            c20 = Vector512.FusedMultiplyAdd(s, r0, c20);
+            c21 = Vector512.FusedMultiplyAdd(s, r1, c21);
+            s = Vector512.Create(w3[off]);
+            c30 = Vector512.FusedMultiplyAdd(s, r0, c30);
+            c31 = Vector512.FusedMultiplyAdd(s, r1, c31);
+        }
+
+        c00.Store(y); c01.Store(y + 16);
+        y += ys;
+        c10.Store(y); c11.Store(y + 16);
+        y += ys;
+        c20.Store(y); c21.Store(y + 16);
+        y += ys;
+        c30.Store(y); c31.Store(y + 16);
     }
 
     // y[0 .. dp) += s · r[0 .. dp), dp a multiple of 16.
