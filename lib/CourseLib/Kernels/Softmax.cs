@@ -189,15 +189,17 @@ public static class Softmax
         }
     }
 
+    // The most floats per input that still count as cache-resident: the limit for going four rows at a time, and, past
+    // it, for the backward pass's prefetches (PrefetchesRows).
     // Four rows at a time only while x and y stay in the core's caches (2 × 2 MB here): from main memory, four short
     // streams 1 row apart defeat the prefetcher that one long row-after-row stream keeps busy (4096×256 forward took
     // ~990 µs interleaved against ~640 µs one row at a time, while 512×256 went from ~85 to ~63 µs).
     // Rows shorter than one vector keep the one-row path (their exp is MathF.Exp in the scalar tail), so the small
     // classifiers of the reproductions (2 classes, 14 tokens) train exactly as they were calibrated.
-    private const long InterleaveMaxFloats = 1 << 19;
+    private const long CacheResidentMaxFloats = 1 << 19;
 
     /// <summary>Whether <paramref name="rows"/> rows of <paramref name="c"/> (all a caller's rows, not one chunk of them) go four at a time.</summary>
-    internal static bool Interleaves(long rows, int c) => Avx512F.IsSupported && c >= 16 && rows * c <= InterleaveMaxFloats;
+    internal static bool Interleaves(long rows, int c) => Avx512F.IsSupported && c >= 16 && rows * c <= CacheResidentMaxFloats;
 
     /// <summary>
     /// Four rows at once, step by step (all four maxima, then all four exp-and-sum passes, then all four scalings):
@@ -441,8 +443,9 @@ public static class Softmax
     // Beyond the caches (the same limit as Interleaves), each row's dot-product pass asks for the next row's lines of
     // dy, y and dx. The pass over a row must finish before the row's update starts, and the hardware prefetchers did
     // not keep three streams that far ahead: 4096×768 took ~1,750 µs without the prefetches and ~1,300 µs with them.
-    // From cache they only cost instructions (512×256: ~4 % slower), so they stay off there.
-    private static bool PrefetchesRows(long rows, int c) => Sse.IsSupported && rows * c > InterleaveMaxFloats;
+    // From cache they only cost instructions (512×256: ~4 % slower), so they stay off there, and in a loop of their
+    // own: a branch on `prefetch` inside the one loop made the in-cache rows ~9 % slower.
+    private static bool PrefetchesRows(long rows, int c) => Sse.IsSupported && rows * c > CacheResidentMaxFloats;
 
     private static unsafe void BackwardRow(float* dy, float* y, float* dx, int c, bool prefetch)
     {
