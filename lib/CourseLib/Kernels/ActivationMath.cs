@@ -94,35 +94,22 @@ internal static class ActivationMath
 
         // Callers keep |hi| below ExpMin's magnitude plus a few units (|x| ≤ GaussClamp gives hi ≥ −200), so only
         // the lower clamp matters; it also maps the tail to exactly 0.
-        Vector512<float> low = Vector512.LessThan(hi + lo, Vector512.Create(ExpMin));
+        Vector512<float> low = Vector512.LessThan(hi, Vector512.Create(ExpMin));
         hi = Vector512.ConditionalSelect(low, Vector512.Create(ExpMin), hi);
         lo = Vector512.ConditionalSelect(low, Vector512<float>.Zero, lo);
-        // n from the rounded sum (only the choice of n sees that rounding), the reduction from the exact head.
-        Vector512<float> k = Vector512.FusedMultiplyAdd(hi + lo, Vector512.Create(Log2E), Vector512.Create(Shifter));
+        // n from the head alone (the tail moves the reduced argument by far less than its range), the reduction from
+        // the exact head, the tail added after it.
+        Vector512<float> k = Vector512.FusedMultiplyAdd(hi, Vector512.Create(Log2E), Vector512.Create(Shifter));
         Vector512<float> n = k - Vector512.Create(Shifter);
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), hi);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r) + lo;
-        Vector512<float> p = ExpOfReduced(r);
+        Vector512<float> p = ExpOfReducedEstrin(r);
         Vector512<int> ni = k.AsInt32() - Vector512.Create(ShifterBits);
         Vector512<int> n1 = Vector512.ShiftRightArithmetic(ni, 1);
         Vector512<int> n2 = ni - n1;
         Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle();
         Vector512<float> s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
         return p * s1 * s2;
-    }
-
-    // 1/d for d in [1, 4e4] (GaussianTailRatio's Q): vrcp14ps (relative error < 2^−14) and one
-    // Newton step, e·(2 − d·e), leave < 2^−27 — below float rounding — in three pipelined instructions instead of a divide.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Reciprocal(Vector512<float> d)
-    {
-        if (!Avx512F.IsSupported)
-        {
-            return Vector512<float>.One / d;
-        }
-
-        Vector512<float> e = Avx512F.Reciprocal14(d);
-        return e * Avx512F.FusedMultiplyAddNegated(d, e, Vector512.Create(2f));
     }
 
     // e^r on the reduced range |r| ≤ ln2/2: the Taylor polynomial to r^7, in Horner form.
@@ -138,6 +125,22 @@ internal static class ActivationMath
         return Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
     }
 
+    // The same polynomial in Estrin's form, for Φ and φ: two instructions more than Horner's (r², r⁴), but four deep
+    // instead of seven, which shortens GELU's long chain x → −x²/2 → e^(−x²/2) → Φ → x·Φ (exact GELU forward 1–4 %
+    // faster, measured in one process). The 1 is added last, so 1 + r is not rounded early: Φ's worst relative error
+    // stays 3.3e-7 on [−5, 5], as with Horner's form. Exp, Sigmoid and Tanh keep Horner's form and their bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpOfReducedEstrin(Vector512<float> r)
+    {
+        Vector512<float> r2 = r * r;
+        Vector512<float> p67 = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
+        Vector512<float> p45 = Vector512.FusedMultiplyAdd(Vector512.Create(C5), r, Vector512.Create(C4));
+        Vector512<float> p23 = Vector512.FusedMultiplyAdd(Vector512.Create(C3), r, Vector512.Create(C2));
+        Vector512<float> p47 = Vector512.FusedMultiplyAdd(p67, r2, p45);
+        Vector512<float> p13 = Vector512.FusedMultiplyAdd(p23, r2, r);
+        return Vector512.FusedMultiplyAdd(p47, r2 * r2, p13) + Vector512<float>.One;
+    }
+
     // AVX-512 form of the reduction: n from the shifter trick, 2^n applied by vscalefps, which overflows to ∞ and
     // underflows gradually to 0 by itself (no split scaling, no integer exponent arithmetic).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -150,24 +153,26 @@ internal static class ActivationMath
         return Avx512F.Scale(ExpOfReduced(r), n);
     }
 
-    // The same with the argument as a head and a small tail, which joins after the reduction.
+    // The same with the argument as a head and a small tail, which joins after the reduction; n comes from the head
+    // alone (|lo| ≤ 2⁻²⁴·|hi| moves r by at most ~1e-5 beyond ln2/2, where the polynomial is still exact to float).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp512Reduced(Vector512<float> hi, Vector512<float> lo)
     {
-        Vector512<float> k = Vector512.FusedMultiplyAdd(hi + lo, Vector512.Create(Log2E), Vector512.Create(Shifter));
+        Vector512<float> k = Vector512.FusedMultiplyAdd(hi, Vector512.Create(Log2E), Vector512.Create(Shifter));
         Vector512<float> n = k - Vector512.Create(Shifter);
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), hi);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r) + lo;
-        return Avx512F.Scale(ExpOfReduced(r), n);
+        return Avx512F.Scale(ExpOfReducedEstrin(r), n);
     }
 
     /// <summary>e^(−x²/2) per lane for |x| ≤ GaussClamp, with x² carried as an exact head + tail (see <see cref="Exp(Vector512{float}, Vector512{float})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> ExpMinusHalfSquare(Vector512<float> x)
     {
-        Vector512<float> x2 = x * x;
-        Vector512<float> x2Lo = Vector512.FusedMultiplyAdd(x, x, -x2);
-        return Exp(x2 * Vector512.Create(-0.5f), x2Lo * Vector512.Create(-0.5f));
+        // −x/2 is exact, so hi = round(−x²/2) and lo = −x²/2 − hi (exact, by the FMA) in three instructions.
+        Vector512<float> m = x * Vector512.Create(-0.5f);
+        Vector512<float> hi = m * x;
+        return Exp(hi, Vector512.FusedMultiplyAdd(m, x, -hi));
     }
 
     /// <summary>σ(x) = 1/(1 + e^−x) per lane; no cancellation, so relative accuracy holds in both tails.</summary>
@@ -261,7 +266,9 @@ internal static class ActivationMath
         q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(S2));
         q = Vector512.FusedMultiplyAdd(q, a, Vector512.Create(S1));
         q = Vector512.FusedMultiplyAdd(q, a, Vector512<float>.One);
-        return p * Reciprocal(q);
+        // A true divide: on Zen 5 it beats vrcp14ps plus a Newton step (exact GELU forward ~13 % faster in one
+        // process) and it is correctly rounded.
+        return p / q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -288,6 +295,18 @@ internal static class ActivationMath
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(C2));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
         return Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ExpOfReducedEstrin(Vector256<float> r)
+    {
+        Vector256<float> r2 = r * r;
+        Vector256<float> p67 = Vector256.FusedMultiplyAdd(Vector256.Create(C7), r, Vector256.Create(C6));
+        Vector256<float> p45 = Vector256.FusedMultiplyAdd(Vector256.Create(C5), r, Vector256.Create(C4));
+        Vector256<float> p23 = Vector256.FusedMultiplyAdd(Vector256.Create(C3), r, Vector256.Create(C2));
+        Vector256<float> p47 = Vector256.FusedMultiplyAdd(p67, r2, p45);
+        Vector256<float> p13 = Vector256.FusedMultiplyAdd(p23, r2, r);
+        return Vector256.FusedMultiplyAdd(p47, r2 * r2, p13) + Vector256<float>.One;
     }
 
     /// <summary>e^x per lane.</summary>
@@ -319,15 +338,15 @@ internal static class ActivationMath
     {
         // Callers keep |hi| below ExpMin's magnitude plus a few units (|x| ≤ GaussClamp gives hi ≥ −200), so only
         // the lower clamp matters; it also maps the tail to exactly 0.
-        Vector256<float> low = Vector256.LessThan(hi + lo, Vector256.Create(ExpMin));
+        Vector256<float> low = Vector256.LessThan(hi, Vector256.Create(ExpMin));
         hi = Vector256.ConditionalSelect(low, Vector256.Create(ExpMin), hi);
         lo = Vector256.ConditionalSelect(low, Vector256<float>.Zero, lo);
-        // n from the rounded sum (only the choice of n sees that rounding), the reduction from the exact head.
-        Vector256<float> k = Vector256.FusedMultiplyAdd(hi + lo, Vector256.Create(Log2E), Vector256.Create(Shifter));
+        // n from the head alone, the reduction from the exact head, the tail added after it.
+        Vector256<float> k = Vector256.FusedMultiplyAdd(hi, Vector256.Create(Log2E), Vector256.Create(Shifter));
         Vector256<float> n = k - Vector256.Create(Shifter);
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), hi);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r) + lo;
-        Vector256<float> p = ExpOfReduced(r);
+        Vector256<float> p = ExpOfReducedEstrin(r);
         Vector256<int> ni = k.AsInt32() - Vector256.Create(ShifterBits);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
         Vector256<int> n2 = ni - n1;
@@ -340,9 +359,9 @@ internal static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> ExpMinusHalfSquare(Vector256<float> x)
     {
-        Vector256<float> x2 = x * x;
-        Vector256<float> x2Lo = Vector256.FusedMultiplyAdd(x, x, -x2);
-        return Exp(x2 * Vector256.Create(-0.5f), x2Lo * Vector256.Create(-0.5f));
+        Vector256<float> m = x * Vector256.Create(-0.5f);
+        Vector256<float> hi = m * x;
+        return Exp(hi, Vector256.FusedMultiplyAdd(m, x, -hi));
     }
 
     /// <summary>σ(x) = 1/(1 + e^−x) per lane.</summary>
