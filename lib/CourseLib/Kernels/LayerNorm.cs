@@ -326,9 +326,17 @@ public static class LayerNorm
             ForwardRows4(x, gamma, beta, y, mean, rstd, row, c, eps, streaming);
         }
 
+        // Inputs large enough to stream y out also prefetch x's rows ahead (see RowPrefetch).
+        bool prefetch = streaming && RowPrefetch.Pays(c);
+        int ahead = RowPrefetch.RowsAhead(c);
         for (; row < end; row++)
         {
             long o = (long)row * c;
+            if (prefetch && row + ahead < end)
+            {
+                RowPrefetch.Row(x + o + (ahead * (long)c), c);
+            }
+
             float m = Sum(x + o, c) / c;
             float s = 1f / MathF.Sqrt(SquaredDeviation(x + o, c, m) / c + eps);
             Normalize(x + o, gamma, beta, y + o, c, m, s, streaming);

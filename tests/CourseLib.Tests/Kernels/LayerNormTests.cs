@@ -41,8 +41,9 @@ public class LayerNormTests
     [InlineData(3)]
     public void Forward_OutputLargeEnoughToStream_MatchesReference(int yOffset)
     {
-        // 2,100 × 1,031 floats is 8.7 MB, past the size where y is written with non-temporal stores; odd C and an
-        // offset into y put every row at a different alignment, so each row has a scalar head and tail.
+        // 2,100 × 1,031 floats is 8.7 MB, past the size where y is written with non-temporal stores and x's rows are
+        // prefetched ahead (RowPrefetch); odd C and an offset into y put every row at a different alignment, so each
+        // row has a scalar head and tail.
         const int n = 2100, c = 1031;
         Assert.True(LayerNorm.Streams((long)n * c));
         var (x, g, b) = Inputs(n, c, 77);
