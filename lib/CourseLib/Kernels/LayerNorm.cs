@@ -653,9 +653,9 @@ public static class LayerNorm
     /// writing all gradients. With dx wanted and AVX-512, the second pass over a row runs in one loop with the first
     /// pass over the next row (software pipelining), so that the next row's loads overlap this row's arithmetic; one
     /// row at a time, the loop waited for the one and then did the other (measured in one process: 512×768, 64×768 and
-    /// 512×256 ~5 % faster, up to 15 % in some pairs; 4096×768, from memory, unchanged). Every row still sees the same operations in
-    /// the same order, so the results are bit for bit those of one row at a time, and dγ, dβ still accumulate in row
-    /// order. Null pointers skip a gradient; <paramref name="extra"/> (may be null) is added to dx as is.
+    /// 512×256 ~5 % faster, up to 15 % in some pairs; 4096×768, from memory, unchanged). Every row still sees the same
+    /// operations in the same order, so the results are bit for bit those of one row at a time, and dγ, dβ still
+    /// accumulate in row order. Null pointers skip a gradient; <paramref name="extra"/> (may be null) is added to dx as is.
     /// </summary>
     internal static unsafe void BackwardRows(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
         float* dx, float* dgamma, float* dbeta, int start, int end, int c)
