@@ -19,9 +19,9 @@ namespace CourseLib.Kernels;
 /// </para>
 /// <para>
 /// Speed (one thread, CourseLib.Benchmarks, results/zen5-1-thread-cpu-time.md): on Zen 5 the exact form runs at
-/// ~22–24 GB/s, 0.91–1.07× libtorch's forward time where the data sits in cache and 0.40–0.61× for forward + backward —
-/// libtorch's float erf is Abramowitz–Stegun 7.1.26, about as many operations as our Φ but 1.5e-7 absolute error and
-/// no accuracy left in the tail.
+/// ~22–24 GB/s, 0.91–1.11× libtorch's forward time where the data sits in cache (two runs) and 0.37–0.61× for forward +
+/// backward — libtorch's float erf is Abramowitz–Stegun 7.1.26, about as many operations as our Φ but 1.5e-7 absolute
+/// error and no accuracy left in the tail.
 /// (An earlier erfc-based Φ, Numerical Recipes' erfcc, took a ~35-deep chain of dependent operations and ran at
 /// ~13 GB/s; the rational's numerator and denominator are two short independent chains beside the exponential.)
 /// The tanh form runs at ~30 GB/s. Tiny tensors ([8, 64]) take ~0.2 µs forward on Zen 5 (~0.6 µs on Zen 4), 17–47× less
