@@ -7,12 +7,13 @@ namespace CourseLib.Kernels;
 /// Software prefetch for row-wise kernels whose input comes from beyond the core's caches: before a row is processed,
 /// the kernel asks for the lines of the row <see cref="RowsAhead"/> rows further on, about 6 KB ahead.
 /// <para>
-/// Each row's first pass (a sum, a maximum) waits on memory, and the hardware prefetchers, which restart at every
-/// row's first pass, did not stay far enough ahead of it. Measured on one Zen 5 core with both builds in one process,
+/// Each row's first pass (a sum, a maximum) waits on memory, and the hardware prefetchers did not stay far enough
+/// ahead of it (why, for rows of 2 KB and more only, was not established). Measured on one Zen 5 core with both builds
+/// in one process,
 /// LayerNorm forward: 4096×768 −10 % (median of eight runs, −17 to +4 %; up to −29 % in runs where the baseline was
-/// slow), 4096×1024 and 2048×1024 up to −55 to −62 % (rows of 4 KB), 8192×512 −7 to −28 %. One row ahead was too
-/// close and 12–16 KB too far (8192×512 then slower than without). Inputs that fit in L3 (4096×256 and 2048×512, 4 MB)
-/// got 15–25 % slower, so only inputs past LayerNorm's streaming limit (8 MB) prefetch.
+/// slow), 4096×1024 and 2048×1024 from +5 % to −62 % depending on the run (rows of 4 KB), 8192×512 −7 to −28 %. One
+/// row ahead was too close and 12–16 KB too far (8192×512 then slower than without). Inputs that fit in L3 (4096×256
+/// and 2048×512, 4 MB) got 12–32 % slower, so only inputs past LayerNorm's streaming limit (8 MB) prefetch.
 /// </para>
 /// </summary>
 internal static class RowPrefetch
