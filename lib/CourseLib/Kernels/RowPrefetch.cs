@@ -9,11 +9,17 @@ namespace CourseLib.Kernels;
 /// <para>
 /// Each row's first pass (a sum, a maximum) waits on memory, and the hardware prefetchers did not stay far enough
 /// ahead of it (why, for rows of 2 KB and more only, was not established). Measured on one Zen 5 core with both builds
-/// in one process,
-/// LayerNorm forward: 4096×768 −10 % (median of eight runs, −17 to +4 %; up to −29 % in runs where the baseline was
-/// slow), 4096×1024 and 2048×1024 from +5 % to −62 % depending on the run (rows of 4 KB), 8192×512 −7 to −28 %. One
-/// row ahead was too close and 12–16 KB too far (8192×512 then slower than without). Inputs that fit in L3 (4096×256
-/// and 2048×512, 4 MB) got 12–32 % slower, so only inputs past LayerNorm's streaming limit (8 MB) prefetch.
+/// in one process, LayerNorm forward: 4096×768 −10 % (median of eight runs, −17 to +4 %; up to −29 % in runs where
+/// the baseline was slow), 4096×1024 and 2048×1024 from +5 % to −62 % depending on the run (rows of 4 KB), 8192×512
+/// −7 to −28 %. One row ahead was too close and 12–16 KB too far (8192×512 then slower than without). Inputs that fit
+/// in L3 (4096×256 and 2048×512, 4 MB) got 12–32 % slower, so only inputs past LayerNorm's streaming limit (8 MB)
+/// prefetch.
+/// </para>
+/// <para>
+/// Only LayerNorm's forward uses it. Softmax's backward prefetches its own way (the next row of three streams, inside
+/// its dot-product loop; see <c>Softmax.PrefetchesRows</c>). Softmax's forward with this helper was measured and
+/// left without: SoftmaxCE forward 4096×768 got 4–9 % faster but softmax forward 4096×768 18–26 % slower, and both
+/// run the same row loop. Residual+LN's streaming forward and LayerNorm's backward gave mixed results (−20 to +22 %).
 /// </para>
 /// </summary>
 internal static class RowPrefetch
