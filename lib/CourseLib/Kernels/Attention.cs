@@ -410,8 +410,10 @@ public static class Attention
             float* outs = rows + 4 * tp;       // up to 4 output rows [4, dp]
             new Span<float>(scratch, need).Clear();
 
+            bool prefetch = PrefetchesItems(t, d);
             for (int item = start; item < end; item++)
             {
+                bool ahead = prefetch && item + 1 < end;
                 int bi = item / job.H, h = item % job.H;
                 float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
                 float* outBase = job.Seq + (long)bi * t * c + h * d;
@@ -426,6 +428,11 @@ public static class Attention
                 int ti = 0;
                 for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
                 {
+                    if (ahead)
+                    {
+                        PrefetchRows(job, item + 1, ti, ti + 4, gradients: false);
+                    }
+
                     RowsTimesColumns4(seqBase + (long)ti * c3, c3, d, kt, tp, (ti + 4 + 15) >> 4, rows, tp);
                     if (Avx512F.IsSupported)
                     {
@@ -453,6 +460,11 @@ public static class Attention
                     {
                         RowVectors.Copy(outBase + (long)(ti + r) * c, outs + r * dp, d);
                     }
+                }
+
+                if (ahead)
+                {
+                    PrefetchRows(job, item + 1, ti, t, gradients: false);
                 }
 
                 for (; ti < t; ti++)
@@ -707,8 +719,10 @@ public static class Attention
             float* grads = rows + 4 * tp;      // up to 4 gradient rows [4, dp]
             new Span<float>(scratch, (int)need).Clear();
 
+            bool prefetch = PrefetchesItems(t, d);
             for (int item = start; item < end; item++)
             {
+                bool ahead = prefetch && item + 1 < end;
                 int bi = item / job.H, h = item % job.H;
                 float* seqBase = job.Qkv + (long)bi * t * c3 + h * d;
                 float* gradBase = job.Dqkv + (long)bi * t * c3 + h * d;
@@ -728,6 +742,11 @@ public static class Attention
                 int ti = 0;
                 for (; Vector512.IsHardwareAccelerated && ti + 4 <= t; ti += 4)
                 {
+                    if (ahead)
+                    {
+                        PrefetchRows(job, item + 1, ti, ti + 4, gradients: true);
+                    }
+
                     RowsTimesColumns4(doutBase + (long)ti * c, c, d, vt, tp, (ti + 4 + 15) >> 4, rows, tp);
                     for (int r = 0; r < 4; r++)
                     {
@@ -758,6 +777,11 @@ public static class Attention
                     Put(job.Accumulate, gradBase + (long)ti * c3, grads, d);
                 }
 
+                if (ahead)
+                {
+                    PrefetchRows(job, item + 1, ti, t, gradients: true);
+                }
+
                 // Columns, four keys at a time: dv_t2 = Σ_{t ≥ t2} att[t,t2]·dout_t, dk_t2 = Σ_{t ≥ t2} ds[t,t2]·q_t.
                 int k0 = 0;
                 for (; Vector512.IsHardwareAccelerated && k0 + 4 <= t; k0 += 4)
@@ -786,6 +810,53 @@ public static class Attention
                     Put(job.Accumulate, gradBase + (long)k0 * c3 + c, grads, d);
                 }
             }
+        }
+    }
+
+    // In a training step each layer's attention finds most of its operands out of cache: the backward pass reads q, k,
+    // v and att that the forward pass wrote long before, and both passes write rows (att, the output, dqkv) last touched
+    // a step ago. An item (one sequence, one head) reaches them as T rows of a few cache lines, 1.5 KB apart at C = 128,
+    // which the hardware prefetchers do not follow. So while an item computes its block of four queries at rows
+    // r .. r + 3, it requests the same rows of the next item, spread over the item rather than in one burst (a burst of
+    // ~500 lines at the start of each backward item gained half as much). Only for small items (T ≤ 64, d ≤ 64), whose
+    // lines fit in L1 beside the scratch. Measured at B = 8, T = 32, C = 128, H = 4, 6 layers (this build and the one
+    // before in one process, alternating): a training step 3–4 % faster, ~0.7 % of it from the forward. Results are
+    // unchanged: a prefetch only moves data.
+    private static bool PrefetchesItems(int t, int d) => Sse.IsSupported && t <= 64 && d <= 64;
+
+    // Rows r0 .. r1 of item's q, k, v, att and of job.Seq (the output, or dout), and with gradients of dqkv.
+    private static unsafe void PrefetchRows(Job job, int item, int r0, int r1, bool gradients)
+    {
+        int bi = item / job.H, h = item % job.H;
+        int t = job.T, c = job.C, d = job.D;
+        float* qkv = job.Qkv + ((long)bi * t * 3 * c) + (h * d);
+        float* dqkv = job.Dqkv + ((long)bi * t * 3 * c) + (h * d);
+        float* seq = job.Seq + ((long)bi * t * c) + (h * d);
+        float* att = job.Att + (((long)bi * job.H + h) * t * t);
+        for (int r = r0; r < r1; r++)
+        {
+            // Each d-float run from its first float in steps of a line, and its last float, which may open one more.
+            for (int i = 0; i <= d; i += 16)
+            {
+                int at = Math.Min(i, d - 1);
+                float* q = qkv + ((long)r * 3 * c) + at;
+                Sse.Prefetch0(q);
+                Sse.Prefetch0(q + c);
+                Sse.Prefetch0(q + (2 * c));
+                Sse.Prefetch0(seq + ((long)r * c) + at);
+                if (gradients)
+                {
+                    float* g = dqkv + ((long)r * 3 * c) + at;
+                    Sse.Prefetch0(g);
+                    Sse.Prefetch0(g + c);
+                    Sse.Prefetch0(g + (2 * c));
+                }
+            }
+        }
+
+        for (long i = (long)r0 * t; i < (long)r1 * t; i += 16)
+        {
+            Sse.Prefetch0(att + i);
         }
     }
 
