@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CourseLib.Kernels;
 
@@ -14,7 +15,8 @@ namespace CourseLib.Kernels;
 /// </code>
 /// The fast path performs exactly the reference's operations in the same order on 16 (or 8) lanes at once — no
 /// fused multiply-adds — so both give bit-identical results and training curves stay reproducible whichever path
-/// runs. It is memory-bound (four streams), so it is not threaded. NaN/∞ in g propagate into m, v and w.
+/// runs. It is memory-bound (four streams), so it is not threaded; the AVX-512 loop prefetches its streams ahead. NaN/∞ in
+/// g propagate into m, v and w.
 /// </summary>
 public static class AdamUpdate
 {
@@ -71,32 +73,46 @@ public static class AdamUpdate
         }
     }
 
-    internal static int Step512(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Scalars s)
+    internal static unsafe int Step512(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Scalars s)
     {
-        ref float rw = ref MemoryMarshal.GetReference(w);
-        ref float rg = ref MemoryMarshal.GetReference(g);
-        ref float rm = ref MemoryMarshal.GetReference(m);
-        ref float rv = ref MemoryMarshal.GetReference(v);
         Vector512<float> b1 = Vector512.Create(s.Beta1), c1 = Vector512.Create(1 - s.Beta1);
         Vector512<float> b2 = Vector512.Create(s.Beta2), c2 = Vector512.Create(1 - s.Beta2);
         Vector512<float> l2 = Vector512.Create(s.L2), decay = Vector512.Create(s.Decay), eps = Vector512.Create(s.Epsilon);
         Vector512<float> step = Vector512.Create(s.StepSize), bc2 = Vector512.Create(s.SqrtBiasCorrection2);
         int i = 0;
-        for (; i <= w.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+        fixed (float* pw = w, pg = g, pm = m, pv = v)
         {
-            nuint at = (nuint)i;
-            Vector512<float> wi = Vector512.LoadUnsafe(ref rw, at);
-            Vector512<float> gi = Vector512.LoadUnsafe(ref rg, at) + (l2 * wi);
-            Vector512<float> mi = (b1 * Vector512.LoadUnsafe(ref rm, at)) + (c1 * gi);
-            Vector512<float> vi = (b2 * Vector512.LoadUnsafe(ref rv, at)) + (c2 * gi * gi);
-            Vector512<float> denom = (Vector512.Sqrt(vi) / bc2) + eps;
-            mi.StoreUnsafe(ref rm, at);
-            vi.StoreUnsafe(ref rv, at);
-            ((wi * decay) - (step * mi / denom)).StoreUnsafe(ref rw, at);
+            // While the elements PrefetchAhead floats further on (within the tensor) are requested in all four streams.
+            int prefetchEnd = Sse.IsSupported ? w.Length - PrefetchAhead : 0;
+            for (; i <= w.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                if (i < prefetchEnd)
+                {
+                    Sse.Prefetch0(pw + i + PrefetchAhead);
+                    Sse.Prefetch0(pg + i + PrefetchAhead);
+                    Sse.Prefetch0(pm + i + PrefetchAhead);
+                    Sse.Prefetch0(pv + i + PrefetchAhead);
+                }
+
+                Vector512<float> wi = Vector512.Load(pw + i);
+                Vector512<float> gi = Vector512.Load(pg + i) + (l2 * wi);
+                Vector512<float> mi = (b1 * Vector512.Load(pm + i)) + (c1 * gi);
+                Vector512<float> vi = (b2 * Vector512.Load(pv + i)) + (c2 * gi * gi);
+                Vector512<float> denom = (Vector512.Sqrt(vi) / bc2) + eps;
+                mi.Store(pm + i);
+                vi.Store(pv + i);
+                ((wi * decay) - (step * mi / denom)).Store(pw + i);
+            }
         }
 
         return i;
     }
+
+    // How far ahead (floats; 2 KB per stream) the AVX-512 loop asks for w, g, m and v. In a training step the forward
+    // and backward passes have pushed the optimizer's state out to L3 or memory, and the hardware prefetchers restart
+    // at every 4 KB page of each of the four streams. Measured at the C = 128, 6-layer LM (1.2 M parameters): Adam's step
+    // ~710 → ~620 µs inside a training step and ~460 → ~380 µs called alone; 1 KB to 8 KB ahead measured the same.
+    private const int PrefetchAhead = 512;
 
     internal static int Step256(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Scalars s)
     {
