@@ -306,8 +306,8 @@ internal static unsafe partial class Gemm
     /// row, before the strips start. In a training step that B is cold: W in dx = dy·W was last read in the forward pass,
     /// x in dW = dyᵀ·x was written there, and the first strip reads the block panel by panel, a few lines of each row
     /// 0.5–2 KB apart. Measured with every buffer evicted first, the lesson-sized backward products (N = 256, C = 128,
-    /// hidden 512) lost 7–25 µs each to that and got 3–12 µs of it back; a C = 128, 6-layer training step 1.1–1.5 % faster
-    /// (both builds in one process, three runs). In cache the same products measured 0–2 % slower, inside this VM's
+    /// hidden 512) lost 7–25 µs each to that and got 3–12 µs of it back; a C = 128, 6-layer training step 1.1–1.6 % faster
+    /// (both builds in one process, four runs). In cache the same products measured 0–2 % slower, inside this VM's
     /// noise: at most kc·nc/16 + kc requests against m·kc·nc multiply-adds.
     /// </summary>
     private static void PrefetchBlock(float* b, int ldb, int kc, int nc)
