@@ -319,13 +319,7 @@ internal static unsafe partial class Gemm
 
         for (int p = 0; p < kc; p++)
         {
-            float* row = b + ((nint)p * ldb);
-            for (int j = 0; j < nc; j += 16)
-            {
-                Sse.Prefetch0(row + j);
-            }
-
-            Sse.Prefetch0(row + nc - 1);
+            RowPrefetch.Row(b + ((nint)p * ldb), nc);
         }
     }
 

@@ -16,7 +16,8 @@ namespace CourseLib.Kernels;
 /// prefetch.
 /// </para>
 /// <para>
-/// Only LayerNorm's forward uses it. Softmax's backward prefetches its own way (the next row of three streams, inside
+/// LayerNorm's forward uses it as above; <see cref="Row"/> also serves <c>Gemm.PrefetchBlock</c>, which requests a cold
+/// block of B row by row before a small product reads it in place. Softmax's backward prefetches its own way (the next row of three streams, inside
 /// its dot-product loop; see <c>Softmax.PrefetchesRows</c>). Softmax's forward with this helper was measured and
 /// left without: SoftmaxCE forward 4096×768 got 4–9 % faster but softmax forward 4096×768 18–26 % slower, and both
 /// run the same row loop. Residual+LN's streaming forward and LayerNorm's backward gave mixed results (−20 to +22 %).
@@ -37,7 +38,11 @@ internal static class RowPrefetch
     /// <summary>Rows between the one being processed and the one prefetched: at least 1, about 6 KB.</summary>
     internal static int RowsAhead(int c) => Math.Max(1, ((DistanceBytes / sizeof(float)) + c - 1) / c);
 
-    /// <summary>Asks for every 64-byte line of the row of <paramref name="c"/> floats at <paramref name="row"/> (a prefetch never faults).</summary>
+    /// <summary>
+    /// Asks for every 64-byte line of the row of <paramref name="c"/> floats at <paramref name="row"/>: one request per
+    /// 16 floats from its start, and one for its last float, whose line the steps miss when the row does not start on a
+    /// line (a prefetch never faults).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static unsafe void Row(float* row, int c)
     {
@@ -45,5 +50,7 @@ internal static class RowPrefetch
         {
             Sse.Prefetch0(row + j);
         }
+
+        Sse.Prefetch0(row + c - 1);
     }
 }
