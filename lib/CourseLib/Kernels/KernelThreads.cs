@@ -107,12 +107,10 @@ public static class KernelThreads
     /// <summary>
     /// The helpers and the hand-off. Each helper taking part in a job is handed its number; a helper that finished its
     /// last chunk recently is still spinning on that number and starts within a fraction of a microsecond. One that
-    /// has waited longer than <see cref="SpinTicks"/> parks on its semaphore, and the caller wakes it (tens of
+    /// has waited longer than <see cref="SpinTicks"/> parks (<see cref="Mailbox"/>), and the caller wakes it (tens of
     /// microseconds on a VM: the reason for spinning first, since a training step makes hundreds of calls with
     /// short gaps between them). The caller, after its own chunk, spins until the helpers are done.
     /// </summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
-        Justification = "Lives as long as the process, like its parked background threads.")]
     private static class Pool
     {
         /// <summary>How long an idle helper spins before it parks: 200 µs in Stopwatch ticks (measured in <c>Kernels/README.md</c>).</summary>
@@ -197,38 +195,25 @@ public static class KernelThreads
         /// <summary>Helper thread <c>part</c> (1, 2, …): runs chunk <c>part</c> of every job.</summary>
         private sealed class Helper
         {
-            private readonly SemaphoreSlim _wake = new(0);
+            private readonly Mailbox _mailbox = new(SpinTicks);
             private readonly int _part;
-            private int _job;      // the last job posted to this helper
-            private int _parked;   // 1 while the helper blocks (or is about to) on _wake
 
             public Helper(int part)
             {
                 _part = part;
-                var thread = new Thread(() => Loop(0)) { IsBackground = true, Name = $"CourseLib kernel helper {part}" };
+                var thread = new Thread(Loop) { IsBackground = true, Name = $"CourseLib kernel helper {part}" };
                 thread.Start();
             }
 
-            /// <summary>
-            /// Hands the helper job number <paramref name="job"/> (its parameters are in the pool's fields) and releases
-            /// it if it parked: exactly one of the caller and the helper turns <c>_parked</c> from 1 to 0, so a release
-            /// is never lost or doubled.
-            /// </summary>
-            public void Post(int job)
-            {
-                Interlocked.Exchange(ref _job, job);   // a full fence: the job's fields are visible before the number
-                if (Interlocked.CompareExchange(ref _parked, 0, 1) == 1)
-                {
-                    _wake.Release();
-                }
-            }
+            /// <summary>Hands the helper job number <paramref name="job"/>; its parameters are in the pool's fields.</summary>
+            public void Post(int job) => _mailbox.Post(job);
 
-            private void Loop(int seen)
+            private void Loop()
             {
+                int seen = 0;
                 while (true)
                 {
-                    WaitForJob(seen);
-                    seen = Volatile.Read(ref _job);
+                    seen = _mailbox.WaitForNext(seen);
                     try
                     {
                         int from = _part * s_chunk;
@@ -248,36 +233,85 @@ public static class KernelThreads
                     }
                 }
             }
+        }
+    }
 
-            // Returns once a job other than `seen` has been posted.
-            private void WaitForJob(int seen)
+    /// <summary>
+    /// One helper's inbox: the number of the last job posted to it, and how it waits for the next one. It spins for
+    /// <c>spinTicks</c> and then parks on a semaphore; a poster releases it only if it parked, and exactly one of
+    /// the two turns <c>_parked</c> from 1 to 0, so a release is never lost or doubled.
+    /// </summary>
+    /// <remarks>
+    /// A release can still come late. Posting is two steps: publish the number, then look at <c>_parked</c>. A poster
+    /// preempted between them (a busy VM) can find the helper already done with that job and parked again, and
+    /// release it with nothing new to do. <see cref="WaitForNext"/> therefore returns only a number it has not seen:
+    /// it once returned on any release, and a helper woken late ran its chunk a second time: it could add into a
+    /// gradient twice, decrement the pending count twice (the caller then spun forever), or run after the caller had
+    /// left, through pointers no longer pinned (an access violation in a CI run).
+    /// </remarks>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
+        Justification = "Lives as long as the process, like the parked background thread that waits on it.")]
+    internal sealed class Mailbox(long spinTicks)
+    {
+        private readonly SemaphoreSlim _wake = new(0);
+        private int _job;      // the last job posted
+        private int _parked;   // 1 while the helper blocks (or is about to) on _wake
+
+        /// <summary>True while the helper is parked, or about to park (for tests).</summary>
+        internal bool IsParked => Volatile.Read(ref _parked) == 1;
+
+        /// <summary>Posts job number <paramref name="job"/>: publishes it, then releases the helper if it parked.</summary>
+        public void Post(int job)
+        {
+            Publish(job);
+            WakeIfParked();
+        }
+
+        /// <summary>The first step of <see cref="Post"/>: a full fence, so the job's fields are visible before its number.</summary>
+        internal void Publish(int job) => Interlocked.Exchange(ref _job, job);
+
+        /// <summary>The second step of <see cref="Post"/>; tests call the two apart to play a preempted poster.</summary>
+        internal void WakeIfParked()
+        {
+            if (Interlocked.CompareExchange(ref _parked, 0, 1) == 1)
             {
-                long start = Stopwatch.GetTimestamp();
-                while (Volatile.Read(ref _job) == seen)
+                _wake.Release();
+            }
+        }
+
+        /// <summary>Waits until a job other than <paramref name="seen"/> has been posted, and returns its number.</summary>
+        public int WaitForNext(int seen)
+        {
+            long start = Stopwatch.GetTimestamp();
+            int job;
+            while ((job = Volatile.Read(ref _job)) == seen)
+            {
+                if (Stopwatch.GetTimestamp() - start <= spinTicks)
                 {
                     for (int i = 0; i < 64 && Volatile.Read(ref _job) == seen; i++)
                     {
                         Thread.SpinWait(1);
                     }
-
-                    if (Stopwatch.GetTimestamp() - start > SpinTicks)
-                    {
-                        Park(seen);
-                        return;
-                    }
                 }
-            }
-
-            private void Park(int seen)
-            {
-                Interlocked.Exchange(ref _parked, 1);
-                if (Volatile.Read(ref _job) != seen && Interlocked.CompareExchange(ref _parked, 0, 1) == 1)
+                else
                 {
-                    return;   // a job came in between, and the caller did not see us parked: no release to consume
+                    Park(seen);
+                    start = Stopwatch.GetTimestamp();   // woken, maybe by a late release: look again, spin, park again
                 }
-
-                _wake.Wait();   // the caller turned _parked to 0 and released (or will release) once
             }
+
+            return job;
+        }
+
+        private void Park(int seen)
+        {
+            Interlocked.Exchange(ref _parked, 1);
+            if (Volatile.Read(ref _job) != seen && Interlocked.CompareExchange(ref _parked, 0, 1) == 1)
+            {
+                return;   // a job came in between, and no poster saw us parked: no release to consume
+            }
+
+            _wake.Wait();   // a poster turned _parked to 0 and released (or will release) once
         }
     }
 }

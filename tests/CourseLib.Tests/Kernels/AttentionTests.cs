@@ -154,22 +154,6 @@ public sealed class AttentionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Forward_ManyPairsOnTwoThreads_MatchesReference()
-    {
-        int saved = KernelThreads.Max;
-        KernelThreads.Max = 2;
-        try
-        {
-            // B·H = 8 pairs with T·T·d large enough to pass the threading threshold.
-            FastMatchesReference(2, 160, 256, 4, seed: 7);
-        }
-        finally
-        {
-            KernelThreads.Max = saved;
-        }
-    }
-
-    [Fact]
     public void Forward_Att_IsCausalDistribution()
     {
         int b = 2, t = 9, c = 12, h = 3;
@@ -408,5 +392,18 @@ public sealed class AttentionTests(ITestOutputHelper output)
         Assert.Equal("att", ex.ParamName);
         ex = Assert.Throws<ArgumentException>(() => Attention.Backward(buffer.AsSpan(40, 8), buffer.AsSpan(0, 24), new float[8], buffer.AsSpan(30, 24), 1, 2, 4, 2));
         Assert.Equal("dqkv", ex.ParamName);
+    }
+
+    /// <summary>The tests that set the thread cap, which run alone (<see cref="KernelThreadsSerial"/>).</summary>
+    [Collection(KernelThreadsSerial.Name)]
+    public sealed class OnSetThreadCounts
+    {
+        [Fact]
+        public void Forward_ManyPairsOnTwoThreads_MatchesReference()
+        {
+            using var cap = ThreadCap.Set(2);
+            // B·H = 8 pairs with T·T·d large enough to pass the threading threshold.
+            FastMatchesReference(2, 160, 256, 4, seed: 7);
+        }
     }
 }

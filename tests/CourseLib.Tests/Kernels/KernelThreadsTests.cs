@@ -1,8 +1,13 @@
 using CourseLib.Kernels;
+using CourseLib.Tests.Support;
 
 namespace CourseLib.Tests.Kernels;
 
-/// <summary>Runs alone: the allocation checks read a process-wide counter and every test here sets the thread cap.</summary>
+/// <summary>
+/// Runs alone, after the parallel tests: every test in it sets the process-wide thread cap (<see cref="ThreadCap"/>),
+/// and the allocation checks here read a process-wide counter. Test classes elsewhere put their thread-count tests in
+/// a nested class of this collection.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class KernelThreadsSerial
 {
@@ -56,16 +61,8 @@ public sealed class KernelThreadsTests
 
     private static void WithMax(int max, Action action)
     {
-        int saved = KernelThreads.Max;
-        KernelThreads.Max = max;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            KernelThreads.Max = saved;
-        }
+        using var cap = ThreadCap.Set(max);
+        action();
     }
 
     [Fact]
@@ -229,6 +226,41 @@ public sealed class KernelThreadsTests
 
             Assert.True(Task.WaitAll(tasks, TimeSpan.FromSeconds(60)), "concurrent KernelThreads.For deadlocked");
         });
+    }
+
+    [Fact]
+    public void Mailbox_ReleaseAfterTheJobRan_DoesNotHandItOutAgain()
+    {
+        // Plays a poster preempted between its two steps: it publishes job 1, the helper runs it and parks, and only
+        // then does the poster look at the helper and release it. The helper must go back to waiting, not return
+        // job 1 a second time (it once did: a chunk ran twice, or after its caller had left).
+        var box = new KernelThreads.Mailbox(spinTicks: System.Diagnostics.Stopwatch.Frequency / 20);   // spins 50 ms, then parks
+        var taken = new System.Collections.Concurrent.BlockingCollection<int>();
+        var helper = new Thread(() =>
+        {
+            int seen = 0;
+            while (seen != -1)
+            {
+                seen = box.WaitForNext(seen);
+                taken.Add(seen);
+            }
+        }) { IsBackground = true };
+        helper.Start();
+
+        box.Publish(1);
+        Assert.True(taken.TryTake(out int first, TimeSpan.FromSeconds(10)), "the helper never saw job 1");
+        Assert.Equal(1, first);
+        Assert.True(SpinWait.SpinUntil(() => box.IsParked, TimeSpan.FromSeconds(10)), "the helper never parked");
+
+        box.WakeIfParked();   // the late release
+        Assert.False(taken.TryTake(out int again, TimeSpan.FromMilliseconds(200)), $"the helper took job {again} again");
+        Assert.True(SpinWait.SpinUntil(() => box.IsParked, TimeSpan.FromSeconds(10)), "the helper did not park again");
+
+        box.Post(2);
+        Assert.True(taken.TryTake(out int second, TimeSpan.FromSeconds(10)), "the helper missed job 2");
+        Assert.Equal(2, second);
+        box.Post(-1);
+        Assert.True(helper.Join(TimeSpan.FromSeconds(10)), "the helper did not stop");
     }
 
     [Fact]

@@ -65,35 +65,6 @@ public sealed class LinearTests
         Compare.Close(y, yRef, Rtol, Atol, "y (no bias)");
     }
 
-    [Theory]
-    [InlineData(1, true)]
-    [InlineData(3, false)]
-    [InlineData(4, true)]
-    public void Forward_FewRowsLargeWeight_MatchesReferenceOnAnyThreadCount(int n, bool bias)
-    {
-        // N ≤ MatVecMaxRows takes the dot-product path; O·I above the threading threshold splits the outputs.
-        const int I = 515, O = 2051;
-        Assert.True(n <= Linear.MatVecMaxRows && (long)O * I >= Gemm.ParallelThreshold);
-        float[] x = Compare.Randn(n * I, 41 + n), w = Compare.Randn(O * I, 42), b = bias ? Compare.Randn(O, 43) : [];
-        float[] yRef = new float[n * O], y1 = new float[n * O], y2 = new float[n * O];
-        Linear.ForwardReference(x, w, b, yRef, n, I, O);
-        int saved = KernelThreads.Max;
-        try
-        {
-            KernelThreads.Max = 1;
-            Linear.Forward(x, w, b, y1, n, I, O);
-            KernelThreads.Max = 2;
-            Linear.Forward(x, w, b, y2, n, I, O);
-        }
-        finally
-        {
-            KernelThreads.Max = saved;
-        }
-
-        Compare.Close(y1, yRef, Rtol, Atol, $"y ({n} rows)");
-        Assert.Equal(y1, y2);
-    }
-
     [Fact]
     public void Forward_LongerDestination_WritesOnlyTheOutput()
     {
@@ -438,4 +409,35 @@ public sealed class LinearTests
          Compare.Randn(n * outDim, (seed * 4) + 3));
 
     private static float[] Add(float[] a, float[] b) => [.. a.Zip(b, (p, q) => p + q)];
+
+    /// <summary>The tests that set the thread cap, which run alone (<see cref="KernelThreadsSerial"/>).</summary>
+    [Collection(KernelThreadsSerial.Name)]
+    public sealed class OnSetThreadCounts
+    {
+        [Theory]
+        [InlineData(1, true)]
+        [InlineData(3, false)]
+        [InlineData(4, true)]
+        public void Forward_FewRowsLargeWeight_MatchesReferenceOnAnyThreadCount(int n, bool bias)
+        {
+            // N ≤ MatVecMaxRows takes the dot-product path; O·I above the threading threshold splits the outputs.
+            const int I = 515, O = 2051;
+            Assert.True(n <= Linear.MatVecMaxRows && (long)O * I >= Gemm.ParallelThreshold);
+            float[] x = Compare.Randn(n * I, 41 + n), w = Compare.Randn(O * I, 42), b = bias ? Compare.Randn(O, 43) : [];
+            float[] yRef = new float[n * O], y1 = new float[n * O], y2 = new float[n * O];
+            Linear.ForwardReference(x, w, b, yRef, n, I, O);
+            using (ThreadCap.Set(1))
+            {
+                Linear.Forward(x, w, b, y1, n, I, O);
+            }
+
+            using (ThreadCap.Set(2))
+            {
+                Linear.Forward(x, w, b, y2, n, I, O);
+            }
+
+            Compare.Close(y1, yRef, Rtol, Atol, $"y ({n} rows)");
+            Assert.Equal(y1, y2);
+        }
+    }
 }

@@ -246,24 +246,6 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Forward_TwoThreads_MatchesReference()
-    {
-        int saved = KernelThreads.Max;
-        KernelThreads.Max = 2;
-        try
-        {
-            foreach (Format f in Enum.GetValues<Format>())
-            {
-                FastMatchesReference(f, 32, 256, 520, bias: true, seed: 77);
-            }
-        }
-        finally
-        {
-            KernelThreads.Max = saved;
-        }
-    }
-
-    [Fact]
     public void LowPrecisionError_FfnLayer_WithinExpectedBoundsAndNotExact()
     {
         // C = 256 → 4C = 1024, x ~ N(0,1), W ~ N(0, 1/C). Measured with seed 0 (Zen 4, .NET 10):
@@ -454,5 +436,20 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => Int8Linear.Quantize(new float[6], new sbyte[6], new float[2], 0, 2));
         ex = Assert.Throws<ArgumentException>(() => BFloat16Convert.ToBFloat16(new float[5], new ushort[4]));
         Assert.Equal("destination", ex.ParamName);
+    }
+
+    /// <summary>The tests that set the thread cap, which run alone (<see cref="KernelThreadsSerial"/>).</summary>
+    [Collection(KernelThreadsSerial.Name)]
+    public sealed class OnSetThreadCounts
+    {
+        [Fact]
+        public void Forward_TwoThreads_MatchesReference()
+        {
+            using var cap = ThreadCap.Set(2);
+            foreach (Format f in Enum.GetValues<Format>())
+            {
+                FastMatchesReference(f, 32, 256, 520, bias: true, seed: 77);
+            }
+        }
     }
 }
