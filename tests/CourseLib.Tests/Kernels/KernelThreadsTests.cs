@@ -315,22 +315,30 @@ public sealed class KernelThreadsTests
                 call();
             }
 
-            // A thread that blocks for the first time (a busy machine delays the helpers, so the caller waits instead
-            // of spinning) allocates its wait object once; steady state means a later batch allocates nothing.
+            // Something the runtime does once (a first wait, a method's tier-up) may allocate in one batch; steady state
+            // means a later batch allocates nothing.
             const int Calls = 200;
             long mine = long.MaxValue;
-            for (int attempt = 0; attempt < 5 && mine > 0; attempt++)
+            long[] bytesPerBatch = new long[5];
+            int[] collectionsPerBatch = new int[5];
+            int batches = 0;
+            for (; batches < 5 && mine > 0; batches++)
             {
+                int gcs = GC.CollectionCount(0);
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 for (int i = 0; i < Calls; i++)
                 {
                     call();
                 }
 
-                mine = Math.Min(mine, GC.GetAllocatedBytesForCurrentThread() - before);
+                bytesPerBatch[batches] = GC.GetAllocatedBytesForCurrentThread() - before;
+                collectionsPerBatch[batches] = GC.CollectionCount(0) - gcs;
+                mine = Math.Min(mine, bytesPerBatch[batches]);
             }
 
-            Assert.Equal(0, mine);
+            // Should it fail again (once in CI, 60,032 bytes, cause not found), say what each batch saw.
+            Assert.True(mine == 0, $"the calling thread allocated in every batch of {Calls} calls: "
+                + string.Join(", ", Enumerable.Range(0, batches).Select(b => $"{bytesPerBatch[b]} bytes ({collectionsPerBatch[b]} gen-0 collections)")));
 
             // Process-wide, other threads of the runtime (thread-pool upkeep after the previous tests, tiering) allocate
             // now and then; a per-call allocation would show in every batch, so one clean short batch of many suffices.
