@@ -862,9 +862,9 @@ public static class Attention
             }
         }
 
-        for (long i = (long)r0 * t; i < (long)r1 * t; i += 16)
+        if (r1 > r0)
         {
-            Sse.Prefetch0(att + i);
+            RowPrefetch.Row(att + ((long)r0 * t), (r1 - r0) * t);   // rows r0 .. r1 of att are one contiguous run
         }
     }
 

@@ -17,7 +17,8 @@ namespace CourseLib.Kernels;
 /// </para>
 /// <para>
 /// LayerNorm's forward uses it as above; <see cref="Row"/> also serves <c>Gemm.PrefetchBlock</c>, which requests a cold
-/// block of B row by row before a small product reads it in place. Softmax's backward prefetches its own way (the next row of three streams, inside
+/// block of B row by row before a small product reads it in place, and <c>Attention.PrefetchRows</c>, for the next
+/// item's rows of att. Softmax's backward prefetches its own way (the next row of three streams, inside
 /// its dot-product loop; see <c>Softmax.PrefetchesRows</c>). Softmax's forward with this helper was measured and
 /// left without: SoftmaxCE forward 4096×768 got 4–9 % faster but softmax forward 4096×768 18–26 % slower, and both
 /// run the same row loop. Residual+LN's streaming forward and LayerNorm's backward gave mixed results (−20 to +22 %).

@@ -334,7 +334,7 @@ public sealed class AttentionTests(ITestOutputHelper output)
     [Fact]
     public void Forward_Backward_SteadyState_AllocateNothing()
     {
-        // One (b, h) pair: below the threading threshold whatever KernelThreads.Max other tests set meanwhile.
+        // One (b, h) pair: below the threading threshold whatever KernelThreads.Max is.
         int b = 1, t = 37, c = 24, h = 1;
         float[] qkv = Compare.Randn(b * t * 3 * c, 41), dout = Compare.Randn(b * t * c, 42);
         var o = new float[b * t * c];

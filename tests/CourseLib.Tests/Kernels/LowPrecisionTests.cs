@@ -386,7 +386,7 @@ public sealed class LowPrecisionTests(ITestOutputHelper output)
     [InlineData(8)]
     public void Forward_SteadyState_AllocatesNothing(int n)
     {
-        // Small enough to stay on one thread whatever KernelThreads.Max other tests set meanwhile.
+        // Small enough to stay on one thread whatever KernelThreads.Max is.
         int inDim = 40, outDim = 24;
         float[] x = Compare.Randn(n * inDim, 14), w = Compare.Randn(outDim * inDim, 15), b = Compare.Randn(outDim, 16);
         var y = new float[n * outDim];
