@@ -84,13 +84,14 @@ public class LayerNormTests
     }
 
     [Fact]
-    public void Backward_RowsPipelined_EqualEachRowAloneExactly()
+    public void Backward_FourRowsAtATime_EqualEachRowAloneExactly()
     {
-        // With AVX-512 a row's update runs in one loop with the next row's dot products; every row must still come
-        // out bit for bit as it does alone (n = 1 has no next row), and dγ, dβ must accumulate in the same row order.
+        // With AVX-512 rows go four at a time, dγ and dβ summed over the four in registers; every row must still come
+        // out bit for bit as it does alone (n = 1 has no group of four), and dγ, dβ must accumulate in the same row
+        // order. n = 9 leaves one row after two groups, n = 7 three after one.
         foreach (int c in new[] { 16, 40, 100, 256, 768, 1031 })
+        foreach (int n in new[] { 7, 9 })
         {
-            const int n = 7;
             var (x, g, b) = Inputs(n, c, 900 + c);
             float[] dy = Randn(n * c, 901 + c);
             float[] y = new float[n * c], m = new float[n], r = new float[n];
@@ -104,9 +105,14 @@ public class LayerNormTests
                     dx1.AsSpan(row * c, c), dg1, db1, 1, c);
             }
 
-            Assert.True(dx1.AsSpan().SequenceEqual(dx), $"c={c}: dx");
-            Assert.True(dg1.AsSpan().SequenceEqual(dg), $"c={c}: dγ");
-            Assert.True(db1.AsSpan().SequenceEqual(db), $"c={c}: dβ");
+            Assert.True(dx1.AsSpan().SequenceEqual(dx), $"n={n} c={c}: dx");
+            Assert.True(dg1.AsSpan().SequenceEqual(dg), $"n={n} c={c}: dγ");
+            Assert.True(db1.AsSpan().SequenceEqual(db), $"n={n} c={c}: dβ");
+
+            // dx alone (dγ, dβ skipped) takes the same path without them.
+            float[] dxOnly = Randn(n * c, 1);
+            LayerNorm.Backward(dy, x, g, m, r, dxOnly, Span<float>.Empty, Span<float>.Empty, n, c);
+            Assert.True(dx1.AsSpan().SequenceEqual(dxOnly), $"n={n} c={c}: dx without dγ, dβ");
         }
     }
 
