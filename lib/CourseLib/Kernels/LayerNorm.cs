@@ -661,12 +661,12 @@ public static class LayerNorm
     /// rows, one after the other, then the second pass of all four in one loop (<see cref="UpdateRows4"/>), which
     /// loads γ, dγ and dβ once per 16 columns for four rows instead of once per row. One row at a time, the loop was
     /// bound by those loads and stores, not by memory: 4096×768 took ~1.9× a plain stream with the same traffic
-    /// (dx += dy·x). Where the rows do not fit in L2, the first pass also asks for the row's dx, which the second pass
-    /// will read, and for the next group's dy and x (4096×768: another 8–11 % off; eight rows ahead gained less). The
-    /// first pass reads each row in order, which the hardware prefetchers follow, where reading the four rows side by
-    /// side lost 10–40 % from L3 (4096×256). Every row still sees the same operations in the same
-    /// order, so the results are bit for bit those of one row at a time, and dγ, dβ still accumulate in row order.
-    /// Null pointers skip a gradient; <paramref name="extra"/> (may be null) is added to dx as is.
+    /// (dx += dy·x). Where the rows do not fit in L2, the first pass also asks for the next group's dy, x and dx
+    /// (4096×768: another 5–14 % off; eight rows ahead gained less). The first pass reads each row in order, which the
+    /// hardware prefetchers follow; reading the four rows side by side lost 10–40 % from L3 (4096×256). Every row
+    /// still sees the same operations in the same order, so the results are bit for bit those of one row at a time,
+    /// and dγ, dβ still accumulate in row order. Null pointers skip a gradient; <paramref name="extra"/> (may be null)
+    /// is added to dx as is.
     /// </summary>
     internal static unsafe void BackwardRows(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
         float* dx, float* dgamma, float* dbeta, int start, int end, int c)
@@ -888,9 +888,8 @@ public static class LayerNorm
 
     /// <summary>
     /// Σ g and Σ g·x̂ over a row, g = dy·γ, x̂ = (x − mean)·rstd. If <paramref name="prefetch"/> is not null (the row's
-    /// dx, which the second pass will read), it also asks for that row's lines as it goes, and for the lines of dy and x
-    /// four rows on, which the next group of four will read (a prefetch past the last row is harmless: it never
-    /// faults).
+    /// dx), it also asks for the lines of dy, x and dx four rows on, which the next group of four will read (a prefetch
+    /// past the last row is harmless: it never faults).
     /// </summary>
     private static unsafe void RowDots(float* dy, float* x, float* gamma, float mean, float rstd, int c, out float gSum, out float gxSum,
         float* prefetch)
@@ -910,7 +909,7 @@ public static class LayerNorm
                 agx = Vector512.FusedMultiplyAdd(g, xh, agx);
                 if (prefetch != null)
                 {
-                    Sse.Prefetch0(prefetch + i);
+                    Sse.Prefetch0(prefetch + ahead + i);
                     Sse.Prefetch0(dy + ahead + i);
                     Sse.Prefetch0(x + ahead + i);
                 }
