@@ -21,7 +21,9 @@ namespace CourseLib.Kernels;
 /// item's rows of att. Softmax's backward prefetches its own way (the next row of three streams, inside
 /// its dot-product loop; see <c>Softmax.PrefetchesRows</c>). Softmax's forward with this helper was measured and
 /// left without: SoftmaxCE forward 4096×768 got 4–9 % faster but softmax forward 4096×768 18–26 % slower, and both
-/// run the same row loop. Residual+LN's streaming forward and LayerNorm's backward gave mixed results (−20 to +22 %).
+/// run the same row loop. Residual+LN's streaming forward gave mixed results (−20 to +22 %). LayerNorm's backward
+/// prefetches its own way too (the next group of four rows, inside each row's first pass; see
+/// <c>LayerNorm.BackwardRows</c>).
 /// </para>
 /// </summary>
 internal static class RowPrefetch
