@@ -355,9 +355,10 @@ public static class LayerNorm
     private const long StreamingMinBytes = 8L << 20;
 
     /// <summary>
-    /// The backward prefetches dx when a thread's rows of dy, x and dx exceed this, twice the L2 of one Zen 4 or Zen 5
-    /// core. Below it they come from L2 or close by, and the prefetches cost more than they save (measured at 512×256,
-    /// 1.5 MB: 3–8 % slower with them; 512×768, 4.7 MB: 10–20 % faster).
+    /// The backward prefetches the next group's rows (see <see cref="BackwardRows"/>) when a thread's rows of dy, x and
+    /// dx exceed this, twice the L2 of one Zen 4 or Zen 5 core. Below it they come from L2 or close by, and the
+    /// prefetches cost more than they save (measured when they asked for the row's own dx: 512×256, 1.5 MB, 3–8 %
+    /// slower with them; 512×768, 4.7 MB, 10–20 % faster).
     /// </summary>
     private const long PrefetchMinBytes = 2L << 20;
 
