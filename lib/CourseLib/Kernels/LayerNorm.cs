@@ -972,7 +972,7 @@ public static class LayerNorm
     /// <summary>
     /// Which gradients <see cref="UpdateRows4{TGradients}"/> writes. The JIT compiles it once per type and drops the
     /// checks that a constant answers: with <see cref="AllGradients"/> (LayerNorm's usual call) the loop has no null
-    /// checks and spills less, 5–9 % faster at every shape measured (64×768 to 4096×768, one process).
+    /// checks and spills less: the backward alone 2–14 % faster from 64×768 to 4096×768 (one process).
     /// </summary>
     private interface IGradients
     {
