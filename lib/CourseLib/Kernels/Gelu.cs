@@ -19,7 +19,7 @@ namespace CourseLib.Kernels;
 /// </para>
 /// <para>
 /// Speed (one thread, CourseLib.Benchmarks, results/zen5-1-thread-cpu-time.md): on Zen 5 the exact form runs at
-/// ~22–24 GB/s, 0.91–1.11× libtorch's forward time where the data sits in cache (two runs) and 0.37–0.61× for forward +
+/// ~22–25 GB/s, 0.89–1.11× libtorch's forward time where the data sits in cache (four runs) and 0.37–0.63× for forward +
 /// backward — libtorch's float erf is Abramowitz–Stegun 7.1.26, about as many operations as our Φ but 1.5e-7 absolute
 /// error and no accuracy left in the tail.
 /// (An earlier erfc-based Φ, Numerical Recipes' erfcc, took a ~35-deep chain of dependent operations and ran at
