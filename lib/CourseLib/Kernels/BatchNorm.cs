@@ -15,9 +15,9 @@
 //
 // Unlike LayerNorm, a row's output depends on every other row of the batch in training mode.
 // Numerics: the sums over the batch run in row order (contiguous, vectorized across channels) into double
-// accumulators from a pooled scratch buffer: N can be thousands, where a float running sum would lose digits.
+// accumulators in the calling thread's scratch (ThreadScratch): N can be thousands, where a float running sum would
+// lose digits.
 // The variance is two-pass (mean first). NaN/∞ in a channel make that channel's statistics and outputs NaN.
-using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels;
@@ -47,27 +47,20 @@ public static class BatchNorm
         float momentum = 0.1f, float eps = 1e-5f)
     {
         ValidateForward(x, gamma, beta, y, mean, rstd, runningMean, runningVar, n, c, training, momentum, eps);
-        double[] scratch = ArrayPool<double>.Shared.Rent(c);
-        try
+        using var lease = ThreadScratch.Doubles(c, out double[] scratch);
+        fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd, prm = runningMean, prv = runningVar)
+        fixed (double* ps = scratch)
         {
-            fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd, prm = runningMean, prv = runningVar)
-            fixed (double* ps = scratch)
+            var f = new ForwardArgs(px, pg, pb, py, pm, pr, prm, prv, ps, n, c, training, momentum, eps);
+            int minChannels = MinChannelsPerThread(n);
+            if (KernelThreads.Max > 1 && c >= 2 * minChannels)
             {
-                var f = new ForwardArgs(px, pg, pb, py, pm, pr, prm, prv, ps, n, c, training, momentum, eps);
-                int minChannels = MinChannelsPerThread(n);
-                if (KernelThreads.Max > 1 && c >= 2 * minChannels)
-                {
-                    ForwardThreaded(f, minChannels);
-                }
-                else
-                {
-                    ForwardChannels(f, 0, c);
-                }
+                ForwardThreaded(f, minChannels);
             }
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(scratch);
+            else
+            {
+                ForwardChannels(f, 0, c);
+            }
         }
     }
 
@@ -134,30 +127,22 @@ public static class BatchNorm
         ReadOnlySpan<float> rstd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int n, int c, bool training = true)
     {
         ValidateBackward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, n, c);
-        double[] sums = ArrayPool<double>.Shared.Rent(2 * c);
-        float[] coef = ArrayPool<float>.Shared.Rent(3 * c);
-        try
+        using var sumsLease = ThreadScratch.Doubles(2 * c, out double[] sums);
+        using var coefLease = ThreadScratch.Floats(3 * c, out float[] coef);
+        fixed (float* pdy = dy, px = x, pg = gamma, pm = mean, pr = rstd, pdx = dx, pdg = dgamma, pdb = dbeta, pk = coef)
+        fixed (double* ps = sums)
         {
-            fixed (float* pdy = dy, px = x, pg = gamma, pm = mean, pr = rstd, pdx = dx, pdg = dgamma, pdb = dbeta, pk = coef)
-            fixed (double* ps = sums)
+            var b = new BackwardArgs(pdy, px, pg, pm, pr, dx.IsEmpty ? null : pdx, dgamma.IsEmpty ? null : pdg,
+                dbeta.IsEmpty ? null : pdb, ps, pk, n, c, training);
+            int minChannels = MinChannelsPerThread(n);
+            if (KernelThreads.Max > 1 && c >= 2 * minChannels)
             {
-                var b = new BackwardArgs(pdy, px, pg, pm, pr, dx.IsEmpty ? null : pdx, dgamma.IsEmpty ? null : pdg,
-                    dbeta.IsEmpty ? null : pdb, ps, pk, n, c, training);
-                int minChannels = MinChannelsPerThread(n);
-                if (KernelThreads.Max > 1 && c >= 2 * minChannels)
-                {
-                    BackwardThreaded(b, minChannels);
-                }
-                else
-                {
-                    BackwardChannels(b, 0, c);
-                }
+                BackwardThreaded(b, minChannels);
             }
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(sums);
-            ArrayPool<float>.Shared.Return(coef);
+            else
+            {
+                BackwardChannels(b, 0, c);
+            }
         }
     }
 

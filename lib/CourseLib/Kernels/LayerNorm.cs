@@ -16,7 +16,6 @@
 // cancellation of E[x²] − E[x]² when |mean| ≫ std. Sums are kept in float in 2×16 (or 8) vector lanes, which
 // is close to pairwise summation; the reference accumulates in double, so it is the more exact of the two.
 // NaN or ±∞ anywhere in a row make that row's mean, rstd and outputs NaN; nothing is clamped.
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -253,8 +252,9 @@ public static class LayerNorm
 
     /// <summary>
     /// Runs the row backward over all rows. Without dγ/dβ, or on one thread, rows accumulate straight into the
-    /// outputs; otherwise each thread sums its rows' dγ/dβ into a pooled partial buffer, and the partials are added
-    /// in thread order, so the result is deterministic for a given thread count.
+    /// outputs; otherwise each thread sums its rows' dγ/dβ into a partial in the calling thread's scratch
+    /// (<see cref="ThreadScratch"/>), and the partials are added in thread order, so the result is deterministic for a
+    /// given thread count.
     /// </summary>
     internal static unsafe void BackwardDispatch(float* dy, float* x, float* gamma, float* mean, float* rstd, float* extra,
         float* dx, float* dgamma, float* dbeta, int n, int c)
@@ -275,38 +275,28 @@ public static class LayerNorm
     {
         int chunk = (n + threads - 1) / threads;
         bool partials = dgamma != null || dbeta != null;
-        float[]? rented = partials ? ArrayPool<float>.Shared.Rent(threads * 2 * c) : null;
-        try
+        using var lease = ThreadScratch.Floats(partials ? threads * 2 * c : 0, out float[] scratch);
+        fixed (float* part = scratch)
         {
-            fixed (float* part = rented)
+            if (partials)
             {
-                if (partials)
-                {
-                    new Span<float>(part, threads * 2 * c).Clear();
-                }
-
-                var body = new BackwardBody(dy, x, gamma, mean, rstd, extra, dx, dgamma != null, dbeta != null, part, n, c, chunk);
-                KernelThreads.For(threads, 1, ref body);
-
-                for (int t = 0; t < threads && partials; t++)
-                {
-                    if (dgamma != null)
-                    {
-                        RowVectors.Add(dgamma, part + (long)t * 2 * c, c);
-                    }
-
-                    if (dbeta != null)
-                    {
-                        RowVectors.Add(dbeta, part + ((long)t * 2 + 1) * c, c);
-                    }
-                }
+                new Span<float>(part, threads * 2 * c).Clear();
             }
-        }
-        finally
-        {
-            if (rented != null)
+
+            var body = new BackwardBody(dy, x, gamma, mean, rstd, extra, dx, dgamma != null, dbeta != null, part, n, c, chunk);
+            KernelThreads.For(threads, 1, ref body);
+
+            for (int t = 0; t < threads && partials; t++)
             {
-                ArrayPool<float>.Shared.Return(rented);
+                if (dgamma != null)
+                {
+                    RowVectors.Add(dgamma, part + (long)t * 2 * c, c);
+                }
+
+                if (dbeta != null)
+                {
+                    RowVectors.Add(dbeta, part + ((long)t * 2 + 1) * c, c);
+                }
             }
         }
     }

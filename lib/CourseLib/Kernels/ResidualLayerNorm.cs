@@ -11,7 +11,6 @@
 //
 // One pass per row computes sum and Σsum together; the row is then in L1 for the variance and the normalize
 // passes, so the fused kernel reads x and r once and writes sum and y once. Numerics as LayerNorm.
-using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -185,27 +184,20 @@ public static class ResidualLayerNorm
     private static unsafe void StreamRows(float* x, float* r, float* gamma, float* beta, float* sum, float* y,
         float* mean, float* rstd, int start, int end, int c, float eps)
     {
-        float[] rented = ArrayPool<float>.Shared.Rent(c + 16);
-        try
+        using var lease = ThreadScratch.Floats(c + 16, out float[] rented);
+        fixed (float* raw = rented)
         {
-            fixed (float* raw = rented)
+            float* scratch = RowVectors.AlignTo64(raw);
+            for (int row = start; row < end; row++)
             {
-                float* scratch = RowVectors.AlignTo64(raw);
-                for (int row = start; row < end; row++)
-                {
-                    long o = (long)row * c;
-                    float m = AddAndSum(x + o, r + o, scratch, c) / c;
-                    RowVectors.CopyNonTemporal(sum + o, scratch, c);
-                    float s = 1f / MathF.Sqrt(LayerNorm.SquaredDeviation(scratch, c, m) / c + eps);
-                    LayerNorm.Normalize(scratch, gamma, beta, y + o, c, m, s, streaming: true);
-                    mean[row] = m;
-                    rstd[row] = s;
-                }
+                long o = (long)row * c;
+                float m = AddAndSum(x + o, r + o, scratch, c) / c;
+                RowVectors.CopyNonTemporal(sum + o, scratch, c);
+                float s = 1f / MathF.Sqrt(LayerNorm.SquaredDeviation(scratch, c, m) / c + eps);
+                LayerNorm.Normalize(scratch, gamma, beta, y + o, c, m, s, streaming: true);
+                mean[row] = m;
+                rstd[row] = s;
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rented);
         }
 
         Sse.StoreFence();

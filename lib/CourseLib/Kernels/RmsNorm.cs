@@ -11,7 +11,6 @@
 // Unlike LayerNorm there is no mean subtraction (so RMSNorm is scale- but not shift-invariant) and no β.
 // Numerics: one pass for Σx² in float vector lanes (no cancellation is possible: every term is ≥ 0); the
 // reference accumulates in double. NaN or ±∞ in a row make that row's rstd and outputs NaN (or 0·∞ = NaN).
-using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace CourseLib.Kernels;
@@ -209,38 +208,28 @@ public static class RmsNorm
         }
     }
 
-    // Each thread sums its rows' dγ into a pooled partial; partials are added in thread order (deterministic).
+    // Each thread sums its rows' dγ into a partial in the calling thread's scratch (ThreadScratch); partials are added in thread order (deterministic).
     private static unsafe void BackwardThreaded(float* dy, float* x, float* gamma, float* rstd, float* dx, float* dgamma,
         int n, int c, int threads)
     {
         int chunk = (n + threads - 1) / threads;
-        float[]? rented = dgamma != null ? ArrayPool<float>.Shared.Rent(threads * c) : null;
-        try
+        using var lease = ThreadScratch.Floats(dgamma != null ? threads * c : 0, out float[] scratch);
+        fixed (float* part = scratch)
         {
-            fixed (float* part = rented)
+            if (dgamma != null)
             {
-                if (rented != null)
-                {
-                    new Span<float>(part, threads * c).Clear();
-                }
-
-                var body = new BackwardBody(dy, x, gamma, rstd, dx, dgamma == null ? null : part, n, c, chunk);
-                KernelThreads.For(threads, 1, ref body);
-
-                for (int t = 0; t < threads && dgamma != null; t++)
-                {
-                    for (int i = 0; i < c; i++)
-                    {
-                        dgamma[i] += part[(long)t * c + i];
-                    }
-                }
+                new Span<float>(part, threads * c).Clear();
             }
-        }
-        finally
-        {
-            if (rented != null)
+
+            var body = new BackwardBody(dy, x, gamma, rstd, dx, dgamma == null ? null : part, n, c, chunk);
+            KernelThreads.For(threads, 1, ref body);
+
+            for (int t = 0; t < threads && dgamma != null; t++)
             {
-                ArrayPool<float>.Shared.Return(rented);
+                for (int i = 0; i < c; i++)
+                {
+                    dgamma[i] += part[(long)t * c + i];
+                }
             }
         }
     }

@@ -6,7 +6,6 @@
 //         row of x by a 4×4 register-blocked kernel (16 Vector512 accumulators).
 //   N ≥ 64 (compute-bound): 512 rows of W at a time are decoded into a float buffer and handed to the float32
 //         Linear (packed GEMM), writing a [N, 512] slab of y; decoding costs ≤ 1/64 of the multiply-adds.
-using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -67,45 +66,35 @@ internal static unsafe class BlockedLinear
         }
     }
 
-    // Linear.Forward threads over its own tiles, so this loop stays on the calling thread.
+    // Linear.Forward threads over its own tiles, so this loop stays on the calling thread. It holds this thread's float
+    // scratch (decoded weights, then the output slab) while it calls Linear.Forward, which takes none.
     private static void ForwardViaGemm<TDecoder>(TDecoder decoder, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int n, int inDim, int outDim)
         where TDecoder : struct, IRowDecoder
     {
         int chunk = Math.Min(GemmRows, outDim);
-        float[] wRented = ArrayPool<float>.Shared.Rent(chunk * inDim);
-        float[] yRented = chunk == outDim ? [] : ArrayPool<float>.Shared.Rent(n * chunk);
-        try
+        int slabLength = chunk == outDim ? 0 : n * chunk;
+        using var lease = ThreadScratch.Floats((chunk * inDim) + slabLength, out float[] scratch);
+        for (int o0 = 0; o0 < outDim; o0 += chunk)
         {
-            for (int o0 = 0; o0 < outDim; o0 += chunk)
+            int rows = Math.Min(chunk, outDim - o0);
+            Span<float> w = scratch.AsSpan(0, rows * inDim);
+            for (int r = 0; r < rows; r++)
             {
-                int rows = Math.Min(chunk, outDim - o0);
-                Span<float> w = wRented.AsSpan(0, rows * inDim);
-                for (int r = 0; r < rows; r++)
-                {
-                    decoder.Decode(o0 + r, w.Slice(r * inDim, inDim));
-                }
-
-                ReadOnlySpan<float> b = bias.IsEmpty ? bias : bias.Slice(o0, rows);
-                if (rows == outDim)
-                {
-                    Linear.Forward(x, w, b, y[..(n * outDim)], n, inDim, outDim);
-                    continue;
-                }
-
-                Span<float> slab = yRented.AsSpan(0, n * rows);
-                Linear.Forward(x, w, b, slab, n, inDim, rows);
-                for (int i = 0; i < n; i++)
-                {
-                    slab.Slice(i * rows, rows).CopyTo(y.Slice(i * outDim + o0, rows));
-                }
+                decoder.Decode(o0 + r, w.Slice(r * inDim, inDim));
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(wRented);
-            if (yRented.Length > 0)
+
+            ReadOnlySpan<float> b = bias.IsEmpty ? bias : bias.Slice(o0, rows);
+            if (rows == outDim)
             {
-                ArrayPool<float>.Shared.Return(yRented);
+                Linear.Forward(x, w, b, y[..(n * outDim)], n, inDim, outDim);
+                continue;
+            }
+
+            Span<float> slab = scratch.AsSpan(chunk * inDim, n * rows);
+            Linear.Forward(x, w, b, slab, n, inDim, rows);
+            for (int i = 0; i < n; i++)
+            {
+                slab.Slice(i * rows, rows).CopyTo(y.Slice(i * outDim + o0, rows));
             }
         }
     }
@@ -142,52 +131,45 @@ internal static unsafe class BlockedLinear
         }
 
         int inDim = job.In, outDim = job.Out, n = job.N;
-        float[] rented = ArrayPool<float>.Shared.Rent(BlockRows * inDim);
-        try
+        using var lease = ThreadScratch.Floats(BlockRows * inDim, out float[] rented);
+        fixed (float* wbuf = rented)
         {
-            fixed (float* wbuf = rented)
+            float* sums = stackalloc float[16];
+            for (int x0 = 0; x0 < n; x0 += XBlock)
             {
-                float* sums = stackalloc float[16];
-                for (int x0 = 0; x0 < n; x0 += XBlock)
+                int x1 = Math.Min(n, x0 + XBlock);
+                for (int block = start; block < end; block++)
                 {
-                    int x1 = Math.Min(n, x0 + XBlock);
-                    for (int block = start; block < end; block++)
+                    int o0 = block * BlockRows;
+                    int rows = Math.Min(BlockRows, outDim - o0);
+                    for (int r = 0; r < rows; r++)
                     {
-                        int o0 = block * BlockRows;
-                        int rows = Math.Min(BlockRows, outDim - o0);
-                        for (int r = 0; r < rows; r++)
+                        decoder.Decode(o0 + r, new Span<float>(wbuf + r * inDim, inDim));
+                    }
+
+                    // The 4-row kernel reads whole groups of 4: zero rows stand in past the last output.
+                    int padded = (rows + 3) & ~3;
+                    new Span<float>(wbuf + rows * inDim, (padded - rows) * inDim).Clear();
+
+                    for (int wr = 0; wr < padded; wr += 4)
+                    {
+                        int valid = Math.Min(4, rows - wr);
+                        float* w = wbuf + wr * inDim;
+                        int xi = x0;
+                        for (; xi + 4 <= x1; xi += 4)
                         {
-                            decoder.Decode(o0 + r, new Span<float>(wbuf + r * inDim, inDim));
+                            Dot4x4(job.X + (long)xi * inDim, w, inDim, sums);
+                            Store(job, sums, xi, 4, o0 + wr, valid);
                         }
 
-                        // The 4-row kernel reads whole groups of 4: zero rows stand in past the last output.
-                        int padded = (rows + 3) & ~3;
-                        new Span<float>(wbuf + rows * inDim, (padded - rows) * inDim).Clear();
-
-                        for (int wr = 0; wr < padded; wr += 4)
+                        for (; xi < x1; xi++)
                         {
-                            int valid = Math.Min(4, rows - wr);
-                            float* w = wbuf + wr * inDim;
-                            int xi = x0;
-                            for (; xi + 4 <= x1; xi += 4)
-                            {
-                                Dot4x4(job.X + (long)xi * inDim, w, inDim, sums);
-                                Store(job, sums, xi, 4, o0 + wr, valid);
-                            }
-
-                            for (; xi < x1; xi++)
-                            {
-                                Dot1x4(job.X + (long)xi * inDim, w, inDim, sums);
-                                Store(job, sums, xi, 1, o0 + wr, valid);
-                            }
+                            Dot1x4(job.X + (long)xi * inDim, w, inDim, sums);
+                            Store(job, sums, xi, 1, o0 + wr, valid);
                         }
                     }
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rented);
         }
     }
 
