@@ -34,41 +34,31 @@ internal static class ThreadScratch
     private static bool t_doublesTaken;
 
     /// <summary>This thread's float buffer, at least <paramref name="count"/> long; dispose the lease to give it back.</summary>
-    internal static Lease Floats(int count, out float[] buffer)
-    {
-        if (t_floatsTaken)
-        {
-            throw new InvalidOperationException("This thread's float scratch is already taken: a kernel holding it called another kernel that takes it.");
-        }
-
-        buffer = Grow(ref t_floats, count);
-        t_floatsTaken = true;
-        return new Lease(doubles: false, Environment.CurrentManagedThreadId);
-    }
+    internal static Lease Floats(int count, out float[] buffer) =>
+        Take(ref t_floats, ref t_floatsTaken, count, doubles: false, out buffer);
 
     /// <summary>This thread's double buffer, at least <paramref name="count"/> long; dispose the lease to give it back.</summary>
-    internal static Lease Doubles(int count, out double[] buffer)
-    {
-        if (t_doublesTaken)
-        {
-            throw new InvalidOperationException("This thread's double scratch is already taken: a kernel holding it called another kernel that takes it.");
-        }
+    internal static Lease Doubles(int count, out double[] buffer) =>
+        Take(ref t_doubles, ref t_doublesTaken, count, doubles: true, out buffer);
 
-        buffer = Grow(ref t_doubles, count);
-        t_doublesTaken = true;
-        return new Lease(doubles: true, Environment.CurrentManagedThreadId);
-    }
-
-    // Grown to the size asked for, rounded up to 1,024 elements so that slightly different sizes share a buffer.
-    private static T[] Grow<T>(ref T[]? held, int count)
+    // The buffer grows to the size asked for, rounded up to 1,024 elements so that slightly different sizes share it.
+    private static Lease Take<T>(ref T[]? held, ref bool taken, int count, bool doubles, out T[] buffer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (taken)
+        {
+            string type = doubles ? "double" : "float";
+            throw new InvalidOperationException($"This thread's {type} scratch is already taken: a kernel holding it called another kernel that takes it.");
+        }
+
         if (held is null || held.Length < count)
         {
             held = new T[(int)Math.Min(((long)count + 1023) & ~1023L, Math.Max(count, Array.MaxLength))];
         }
 
-        return held;
+        buffer = held;
+        taken = true;
+        return new Lease(doubles, Environment.CurrentManagedThreadId);
     }
 
     /// <summary>Gives the buffer back when disposed.</summary>
