@@ -792,40 +792,33 @@ public static class LayerNorm
             Vector512<float> a = Vector512.Create(gMean), b = Vector512.Create(gxMean);
             for (; i <= c - 16; i += 16)
             {
-                Update16(i, dy, x, gamma, extra, dx, dgamma, dbeta, m, s, a, b);
+                Vector512<float> d = Vector512.Load(dy + i);
+                Vector512<float> xh = (Vector512.Load(x + i) - m) * s;
+                if (dbeta != null)
+                {
+                    (Vector512.Load(dbeta + i) + d).Store(dbeta + i);
+                }
+
+                if (dgamma != null)
+                {
+                    Vector512.FusedMultiplyAdd(d, xh, Vector512.Load(dgamma + i)).Store(dgamma + i);
+                }
+
+                if (dx != null)
+                {
+                    Vector512<float> g = d * Vector512.Load(gamma + i);
+                    Vector512<float> acc = Vector512.Load(dx + i);
+                    if (extra != null)
+                    {
+                        acc += Vector512.Load(extra + i);
+                    }
+
+                    Vector512.FusedMultiplyAdd(s, g - a - xh * b, acc).Store(dx + i);
+                }
             }
         }
 
         UpdateTail(i, dy, x, gamma, mean, rstd, extra, dx, dgamma, dbeta, c, gMean, gxMean);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Update16(int i, float* dy, float* x, float* gamma, float* extra, float* dx, float* dgamma,
-        float* dbeta, Vector512<float> m, Vector512<float> s, Vector512<float> a, Vector512<float> b)
-    {
-        Vector512<float> d = Vector512.Load(dy + i);
-        Vector512<float> xh = (Vector512.Load(x + i) - m) * s;
-        if (dbeta != null)
-        {
-            (Vector512.Load(dbeta + i) + d).Store(dbeta + i);
-        }
-
-        if (dgamma != null)
-        {
-            Vector512.FusedMultiplyAdd(d, xh, Vector512.Load(dgamma + i)).Store(dgamma + i);
-        }
-
-        if (dx != null)
-        {
-            Vector512<float> g = d * Vector512.Load(gamma + i);
-            Vector512<float> acc = Vector512.Load(dx + i);
-            if (extra != null)
-            {
-                acc += Vector512.Load(extra + i);
-            }
-
-            Vector512.FusedMultiplyAdd(s, g - a - xh * b, acc).Store(dx + i);
-        }
     }
 
     // The second pass from element i on: 256-bit vectors, then scalars.
@@ -919,13 +912,6 @@ public static class LayerNorm
             sgx = Vector512.Sum(agx);
         }
 
-        RowDotsTail(i, dy, x, gamma, mean, rstd, c, sg, sgx, out gSum, out gxSum);
-    }
-
-    // RowDots from element i on, given the sums so far: 256-bit vectors, then scalars.
-    private static unsafe void RowDotsTail(int i, float* dy, float* x, float* gamma, float mean, float rstd, int c, float sg, float sgx,
-        out float gSum, out float gxSum)
-    {
         if (Vector256.IsHardwareAccelerated && i <= c - 8)
         {
             Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(rstd);
